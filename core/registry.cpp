@@ -1,0 +1,70 @@
+// core/registry.cpp — the implementation table. What it is not: dispatch policy.
+#include "core/registry.hpp"
+
+#include <algorithm>
+
+#ifndef VT_GIT_REVISION
+#define VT_GIT_REVISION "unknown"
+#endif
+
+namespace vt {
+
+Registry& Registry::instance() {
+  static Registry r;  // function-local: safe from static-initialisation order
+  return r;
+}
+
+void Registry::add(Implementation impl) {
+  for (const Implementation& i : impls_)
+    if (i.op == impl.op && i.backend == impl.backend && i.variant == impl.variant)
+      throw Error(impl.op, {}, "implementation registered twice: " + impl.backend + "/" +
+                                   impl.variant);
+  impls_.push_back(std::move(impl));
+}
+
+const Implementation* Registry::find(const std::string& op, const std::string& backend,
+                                     const std::string& variant) const {
+  const Implementation* first_clean = nullptr;
+  for (const Implementation& i : impls_) {
+    if (i.op != op || i.backend != backend) continue;
+    if (!variant.empty()) {
+      if (i.variant == variant) return &i;
+    } else if (!i.planted_bug && !first_clean) {
+      first_clean = &i;
+    }
+  }
+  return variant.empty() ? first_clean : nullptr;
+}
+
+std::vector<const Implementation*> Registry::all() const {
+  std::vector<const Implementation*> out;
+  for (const Implementation& i : impls_) out.push_back(&i);
+  std::sort(out.begin(), out.end(), [](auto a, auto b) {
+    return std::tie(a->op, a->backend, a->variant) < std::tie(b->op, b->backend, b->variant);
+  });
+  return out;
+}
+
+std::vector<const Implementation*> Registry::for_op(const std::string& op) const {
+  std::vector<const Implementation*> out;
+  for (const Implementation* i : all())
+    if (i->op == op) out.push_back(i);
+  return out;
+}
+
+std::string build_id() {
+  std::string id = std::string("git ") + VT_GIT_REVISION;
+#if defined(__clang__)
+  id += ", clang " __clang_version__;
+#elif defined(__GNUC__)
+  id += ", g++ " __VERSION__;
+#endif
+#ifdef NDEBUG
+  id += ", release";
+#else
+  id += ", debug";
+#endif
+  return id;
+}
+
+}  // namespace vt

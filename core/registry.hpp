@@ -1,0 +1,80 @@
+// core/registry.hpp — every implementation of every op, keyed by (op, backend, variant).
+// What it is: the table the harness, the CLI and the benchmarks look implementations up in; the
+// reference is one more backend here. What it is not: the op spec (verify/harness/spec.hpp) —
+// no implementation knows about the harness.
+#pragma once
+
+#include "core/attrs.hpp"
+#include "core/tensor.hpp"
+
+#include <string>
+#include <vector>
+
+namespace vt {
+
+/// What an implementation is handed. Outputs are allocated by the caller with the shape and dtype
+/// of the op's shape rule; they may be strided, and output 0 may alias input 0 for ops that
+/// declare in-place support. Implementations write every output element and nothing else.
+struct OpCall {
+  std::vector<Tensor> inputs;
+  Attrs attrs;  // validated, defaults filled
+  std::vector<Tensor> outputs;
+};
+
+using ForwardFn = void (*)(OpCall&);
+
+/// Backward (VJP) call: grad_outputs has one tensor per output; grad_inputs one per input
+/// (undefined where the input needs no gradient). Filled in by the autograd issue.
+struct BackwardCall {
+  const OpCall* forward = nullptr;
+  std::vector<Tensor> grad_outputs;
+  std::vector<Tensor> grad_inputs;
+};
+using BackwardFn = void (*)(BackwardCall&);
+
+namespace backend {
+inline constexpr const char* reference = "reference";
+inline constexpr const char* optimized = "optimized";
+inline constexpr const char* cuda = "cuda";
+}  // namespace backend
+
+struct Implementation {
+  std::string op;
+  std::string backend;
+  std::string variant;        // technique: "loop", "openblas", "pairwise", "online", …
+  std::vector<DType> dtypes;  // float dtypes it computes in (reference: float128)
+  ForwardFn forward = nullptr;
+  BackwardFn backward = nullptr;
+  bool deterministic = true;  // same bits on every run and thread count
+  bool planted_bug = false;   // a mutant: exists to prove the harness flags it
+  std::string technique;      // one line: how it computes (shown by `veritensor list -v`)
+};
+
+class Registry {
+ public:
+  static Registry& instance();
+  void add(Implementation impl);  // throws on a duplicate key
+  /// Exact key; variant "" means the backend's default (the only, or the first non-mutant one).
+  const Implementation* find(const std::string& op, const std::string& backend,
+                             const std::string& variant = "") const;
+  std::vector<const Implementation*> all() const;
+  std::vector<const Implementation*> for_op(const std::string& op) const;
+
+ private:
+  std::vector<Implementation> impls_;
+};
+
+struct Registrar {
+  explicit Registrar(Implementation impl) { Registry::instance().add(std::move(impl)); }
+};
+
+#define VT_CONCAT_INNER(a, b) a##b
+#define VT_CONCAT(a, b) VT_CONCAT_INNER(a, b)
+/// VT_REGISTER_IMPL({.op = "add", .backend = vt::backend::optimized, .variant = "loop", …});
+#define VT_REGISTER_IMPL(...) \
+  static const ::vt::Registrar VT_CONCAT(vt_registrar_, __LINE__)(::vt::Implementation __VA_ARGS__)
+
+/// Build identification carried by reports: git revision and compiler/flags summary.
+std::string build_id();
+
+}  // namespace vt

@@ -1,0 +1,136 @@
+// verify/harness/spec.hpp — the op spec: one small typed record per op that drives verification.
+// What it is: arity, attributes, shape rule, accuracy class (with its per-element bound), input
+// domain, the layouts to test, and which backends must implement the op. Specs live in
+// verify/ops/<family>.cpp and register themselves. What it is not: an implementation.
+#pragma once
+
+#include "core/attrs.hpp"
+#include "core/registry.hpp"
+#include "core/tensor.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace vt::verify {
+
+// ---- shape rule ------------------------------------------------------------------------------
+
+enum class OutKind { same_float, int64, attr_dtype };  // attr_dtype: the "dtype" attribute
+struct OutputDesc {
+  Shape shape;
+  OutKind kind = OutKind::same_float;
+};
+/// Output shapes from input shapes and (validated) attributes; throws vt::Error on bad input.
+using ShapeRule = std::function<std::vector<OutputDesc>(const std::vector<Shape>&, const Attrs&)>;
+
+// ---- accuracy --------------------------------------------------------------------------------
+
+enum class AccuracyClass { exact, ulp, sum_bound, residual, statistical };
+const char* class_name(AccuracyClass c);
+const char* class_unit(AccuracyClass c);  // "bits", "ulp", "bound"
+
+/// Unit roundoff and smallest subnormal of a target float type.
+struct Precision {
+  hp_t u;           // 2^-24 or 2^-53
+  hp_t denorm_min;  // 2^-149 or 2^-1074
+  int digits;       // 24 or 53
+};
+Precision precision_of(DType t);
+/// γ_n = n·u / (1 − n·u) (Higham); +inf when n·u ≥ 1.
+hp_t gamma_n(std::int64_t n, const Precision& p);
+
+/// Everything a sum-bound function sees: inputs converted exactly to float128, the reference
+/// output(s), the attributes and the target precision. It fills `bound` (float128, shape of
+/// output 0) with the largest admissible |ŷ − y| per element, from the actual operands.
+struct BoundArgs {
+  const std::vector<Tensor>& inputs_hp;
+  const std::vector<Tensor>& reference;  // reference outputs (float128 or int64)
+  const Attrs& attrs;
+  Precision precision;
+  Tensor& bound;
+};
+using BoundFn = std::function<void(BoundArgs&)>;
+
+struct Accuracy {
+  AccuracyClass cls = AccuracyClass::exact;
+  double ulp_f32 = 0;  // ulp(k): k for float32 / float64 (optimized backend)
+  double ulp_f64 = 0;
+  BoundFn bound;       // sum-bound: per-element bound, derivation written beside it
+};
+
+// ---- test data -------------------------------------------------------------------------------
+
+enum class Regime { exact, random, adversarial, structural };
+const char* regime_name(Regime r);
+
+using Rng = std::mt19937_64;
+
+/// One case before values are drawn.
+struct Layout {
+  std::vector<Shape> shapes;  // one per input
+  Attrs attrs;
+  std::string note;  // e.g. "broadcast rhs", "V+1 around the f32 SIMD width"
+};
+
+/// Value domain of one input for the random regime (adversarial adds specials to it).
+struct Domain {
+  double lo = -4, hi = 4;
+  bool integer_valued = false;  // e.g. pow exponents in some cases
+};
+
+/// How an op's inputs may be drawn so that every partial result is exactly representable, which
+/// turns the comparison bit-exact (DESIGN.md, "Exact by construction"): integers (times a random
+/// power of two) with |x| ≤ max_abs. Return 0 when the op has no exact regime.
+using ExactRange = std::function<double(const Layout&, DType)>;
+
+struct OpSpec {
+  std::string name;
+  std::string family;  // the file name in every tree: "elementwise", "reduction", …
+  std::string summary;
+  int min_inputs = 1, max_inputs = 1;
+  std::vector<AttrSpec> attrs;
+  ShapeRule shape_rule;
+  Accuracy accuracy;
+  std::vector<std::string> backends = {backend::reference, backend::optimized};
+  bool differentiable = false;
+  bool inplace = false;  // output 0 may alias input 0 (elementwise ops)
+  /// Layouts for the exact/random/adversarial regimes and for the structural regime.
+  std::function<std::vector<Layout>(Rng&)> layouts;
+  std::function<std::vector<Layout>(Rng&)> structural_layouts;
+  std::vector<Domain> domains;  // per input (the last entry repeats); empty: default
+  ExactRange exact_range;       // empty: no exact regime
+  /// Fraction of exactly-zero reference outputs above which a case is vacuous.
+  double max_zero_fraction = 0.9;
+  /// Least number of distinct reference values a case of ≥ 4 outputs must have.
+  int min_distinct = 2;
+  /// Creation ops and the like: the output is constant by definition, never vacuous.
+  bool constant_output = false;
+  /// Reference cost (multiply-adds in float128) above which the harness checks a sample of
+  /// output elements plus random projections instead of the whole reference (see matmul).
+  std::function<double(const Layout&)> reference_cost;
+};
+
+class SpecRegistry {
+ public:
+  static SpecRegistry& instance();
+  void add(OpSpec spec);
+  const OpSpec* find(const std::string& name) const;
+  std::vector<const OpSpec*> all() const;  // sorted by family, then name
+
+ private:
+  std::vector<OpSpec> specs_;
+};
+
+struct SpecRegistrar {
+  explicit SpecRegistrar(OpSpec spec) { SpecRegistry::instance().add(std::move(spec)); }
+};
+#define VT_REGISTER_SPEC(...) \
+  static const ::vt::verify::SpecRegistrar VT_CONCAT(vt_spec_, __LINE__)(__VA_ARGS__)
+
+/// Output dtype of a desc for a call computing in `dtype` (float128 for the reference).
+DType output_dtype(const OutputDesc& d, DType dtype, const Attrs& attrs);
+
+}  // namespace vt::verify
