@@ -1,6 +1,264 @@
-// cli/main.cpp — placeholder entry; replaced by the real command below in this change.
+// cli/main.cpp — the `veritensor` command: list, verify, eval.
+// What it is: argument parsing (CLI11) and exit codes — 0 everything passed, 1 verification
+// failed, 2 bad usage or bad input (one line on stderr). What it is not: any verification logic.
+#include "core/npy.hpp"
 #include "core/registry.hpp"
+#include "optimized/core/parallel.hpp"
+#include "verify/harness/report.hpp"
+#include "verify/harness/runner.hpp"
+
+#include <CLI/CLI.hpp>
+
 #include <cstdio>
-int main() {
-  for (auto* i : vt::Registry::instance().all()) std::printf("%s %s %s\n", i->op.c_str(), i->backend.c_str(), i->variant.c_str());
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace {
+
+using namespace vt;
+using namespace vt::verify;
+
+std::vector<std::string> split_commas(const std::vector<std::string>& items) {
+  std::vector<std::string> out;
+  for (const std::string& s : items) {
+    std::stringstream ss(s);
+    for (std::string part; std::getline(ss, part, ',');)
+      if (!part.empty()) out.push_back(part);
+  }
+  return out;
+}
+
+Regime parse_regime(const std::string& s) {
+  for (Regime r : {Regime::exact, Regime::random, Regime::adversarial, Regime::structural})
+    if (s == regime_name(r)) return r;
+  throw Error("", {}, "unknown regime '" + s + "' (exact, random, adversarial, structural)");
+}
+
+// ---- list ------------------------------------------------------------------------------------
+
+int cmd_list(bool check, bool verbose) {
+  const std::vector<std::string> backends = {backend::reference, backend::optimized, backend::cuda};
+  std::printf("%-12s %-12s %-10s", "op", "family", "class");
+  for (const std::string& b : backends) std::printf(" %-12s", (b + " f/b").c_str());
+  std::printf("\n");
+  int missing = 0;
+  for (const OpSpec* s : SpecRegistry::instance().all()) {
+    std::printf("%-12s %-12s %-10s", s->name.c_str(), s->family.c_str(), class_name(s->accuracy.cls));
+    for (const std::string& b : backends) {
+      const Implementation* impl = Registry::instance().find(s->name, b);
+      const bool promised = std::find(s->backends.begin(), s->backends.end(), b) != s->backends.end();
+      std::string cell;
+      if (impl) {
+        cell = std::string("✓/") + (impl->backward ? "✓" : (s->differentiable ? "—" : "·"));
+      } else if (promised) {
+        cell = "MISSING";
+        ++missing;
+      } else {
+        cell = "·";
+      }
+      std::printf(" %-12s", cell.c_str());
+    }
+    std::printf("\n");
+    if (verbose)
+      for (const Implementation* i : Registry::instance().for_op(s->name))
+        std::printf("    %-10s %-28s %s%s\n", i->backend.c_str(), i->variant.c_str(),
+                    i->technique.c_str(), i->planted_bug ? " [planted bug]" : "");
+  }
+  // Implementations without a spec cannot be verified: say so.
+  std::set<std::string> orphan;
+  for (const Implementation* i : Registry::instance().all())
+    if (!SpecRegistry::instance().find(i->op)) orphan.insert(i->op);
+  for (const std::string& op : orphan) {
+    std::printf("%-12s has implementations but no spec\n", op.c_str());
+    ++missing;
+  }
+  std::printf("\nf/b = forward/backward; ✓ implemented, — backward not yet implemented, "
+              "· not promised by the spec, MISSING promised but absent\n");
+  if (check && missing) {
+    std::fprintf(stderr, "veritensor list --check: %d promised implementation(s) missing\n", missing);
+    return 1;
+  }
+  return 0;
+}
+
+// ---- eval ------------------------------------------------------------------------------------
+
+int cmd_eval(const std::string& op, const std::vector<std::string>& attr_args,
+             const std::string& backend_name, const std::string& variant,
+             const std::vector<std::string>& in_paths, const std::vector<std::string>& out_paths,
+             const std::string& dtype_arg) {
+  const OpSpec* spec = SpecRegistry::instance().find(op);
+  if (!spec) throw Error(op, {}, "unknown op (see `veritensor list`)");
+  Attrs given;
+  for (const std::string& kv : attr_args) {
+    const std::size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw Error(op, {}, "attribute '" + kv + "' is not of the form name=value");
+    given.set(kv.substr(0, eq), kv.substr(eq + 1));  // typed by validate_attrs per the schema
+  }
+  const Attrs attrs = validate_attrs(spec->attrs, given, op);
+  const int n_in = static_cast<int>(in_paths.size());
+  if (n_in < spec->min_inputs || n_in > spec->max_inputs)
+    throw Error(op, {}, "takes " + std::to_string(spec->min_inputs) +
+                            (spec->max_inputs != spec->min_inputs ? "–" + std::to_string(spec->max_inputs) : "") +
+                            " input(s), " + std::to_string(n_in) + " given");
+  std::vector<Tensor> inputs;
+  for (const std::string& p : in_paths) inputs.push_back(read_npy(p));
+  std::vector<Shape> shapes;
+  for (const Tensor& t : inputs) shapes.push_back(t.shape());
+
+  DType dtype = dtype_arg.empty() ? DType::f64 : parse_dtype(dtype_arg);
+  bool have_float = false;
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const DType d = inputs[i].dtype();
+    if (!is_float(d))
+      throw Error(op, shapes, "input " + in_paths[i] + " has dtype " + std::string(dtype_name(d)) +
+                                  "; this op takes float32 or float64 arrays");
+    if (have_float && d != dtype)
+      throw Error(op, shapes, "inputs mix " + std::string(dtype_name(dtype)) + " and " +
+                                  std::string(dtype_name(d)) + "; cast them to one dtype first");
+    if (!have_float && !dtype_arg.empty() && d != dtype)
+      throw Error(op, shapes, "--dtype " + dtype_arg + " does not match input " + in_paths[i]);
+    dtype = d;
+    have_float = true;
+  }
+  if (dtype != DType::f32 && dtype != DType::f64)
+    throw Error(op, shapes, "--dtype must be float32 or float64");
+
+  const std::vector<OutputDesc> descs = spec->shape_rule(shapes, attrs);
+  if (out_paths.size() != descs.size())
+    throw Error(op, shapes, "produces " + std::to_string(descs.size()) + " output(s); " +
+                                std::to_string(out_paths.size()) + " --out path(s) given");
+  const Implementation* impl = Registry::instance().find(op, backend_name, variant);
+  if (!impl)
+    throw Error(op, shapes, "no implementation for backend '" + backend_name + "'" +
+                                (variant.empty() ? "" : " variant '" + variant + "'"));
+  const bool reference = impl->backend == backend::reference;
+  if (!reference && std::find(impl->dtypes.begin(), impl->dtypes.end(), dtype) == impl->dtypes.end())
+    throw Error(op, shapes, backend_name + " does not support " + std::string(dtype_name(dtype)));
+
+  OpCall call{{}, attrs, {}};
+  for (const Tensor& t : inputs) call.inputs.push_back(reference ? t.to(DType::hp) : t);
+  for (const OutputDesc& d : descs)
+    call.outputs.push_back(Tensor::empty(d.shape, output_dtype(d, reference ? DType::hp : dtype, attrs)));
+  impl->forward(call);
+  for (std::size_t i = 0; i < descs.size(); ++i) {
+    Tensor out = call.outputs[i];
+    // The reference writes float64 (or the requested dtype for cast) rounded once from float128.
+    if (out.dtype() == DType::hp) out = out.to(output_dtype(descs[i], DType::f64, attrs) == DType::f32 &&
+                                                        descs[i].kind == OutKind::attr_dtype
+                                                    ? DType::f32
+                                                    : DType::f64);
+    write_npy(out_paths[i], out);
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"veritensor — verification-first reference and test harness for tensor ops"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("veritensor 0.1.0 (") + vt::build_id() + ")");
+
+  // list
+  auto* list = app.add_subcommand("list", "coverage matrix: op × backend × {forward, backward}");
+  bool list_check = false, list_verbose = false;
+  list->add_flag("--check", list_check, "exit 1 when a spec promises an implementation that does not exist");
+  list->add_flag("-v,--verbose", list_verbose, "list every variant with its technique");
+
+  // verify
+  auto* verify = app.add_subcommand("verify", "cross-check implementations against the float128 reference");
+  Options opts;
+  std::vector<std::string> ops, backends, dtypes;
+  std::string regime, json_path, junit_path;
+  int case_index = -1;
+  bool update_ledger = false, no_ledger = false, ledger_report = false;
+  verify->add_option("--op", ops, "op names or globs, comma-separated (default: all)");
+  verify->add_option("--backend", backends, "backends, comma-separated (default: all but the reference)");
+  verify->add_option("--variant", opts.variant, "variant name, or 'all' (default: each backend's default)");
+  verify->add_option("--dtype", dtypes, "float32,float64 (default: both)");
+  verify->add_option("--seed", opts.seed, "seed of the case streams")->capture_default_str();
+  verify->add_option("--cases", opts.cases_per_regime, "cases per regime (default: one per layout)")
+      ->check(CLI::Range(0, 1000000));
+  verify->add_option("--regime", regime, "only this regime: exact, random, adversarial, structural");
+  verify->add_option("--case", case_index, "only case K of the regime (needs --regime)")->check(CLI::NonNegativeNumber);
+  verify->add_option("--threads", opts.threads, "thread count for cases that do not set their own")
+      ->check(CLI::Range(1, 1024));
+  verify->add_option("--json", json_path, "write the report as JSON");
+  verify->add_option("--junit", junit_path, "write the report as JUnit XML");
+  verify->add_option("--save-failures", opts.save_failures_dir, "write inputs/expected/got of failures as .npy");
+  verify->add_option("--ledger", opts.ledger_path, "error ledger file (default: verify/ledger.txt)");
+  verify->add_flag("--update-ledger", update_ledger, "record this run's maxima in the ledger");
+  verify->add_flag("--ledger-report", ledger_report, "report ledger excesses without failing");
+  verify->add_flag("--no-ledger", no_ledger, "do not compare with the ledger");
+  verify->add_flag("-v,--verbose", opts.verbose, "print every case");
+
+  // eval
+  auto* eval = app.add_subcommand("eval", "run one op on .npy inputs and write .npy outputs");
+  std::string eval_op, eval_backend = "optimized", eval_variant, eval_dtype;
+  std::vector<std::string> eval_attrs, eval_in, eval_out;
+  eval->add_option("--op", eval_op, "op name")->required();
+  eval->add_option("--attr", eval_attrs, "attribute name=value (repeatable)");
+  eval->add_option("--backend", eval_backend, "reference or optimized")->capture_default_str();
+  eval->add_option("--variant", eval_variant, "variant (default: the backend's default)");
+  eval->add_option("--in", eval_in, "input .npy files, in order");
+  eval->add_option("--out", eval_out, "output .npy file(s)")->required();
+  eval->add_option("--dtype", eval_dtype, "dtype of ops without inputs (float32/float64)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  }
+
+  try {
+    if (*list) return cmd_list(list_check, list_verbose);
+    if (*eval)
+      return cmd_eval(eval_op, eval_attrs, eval_backend, eval_variant, eval_in, eval_out, eval_dtype);
+
+    opts.ops = split_commas(ops);
+    opts.backends = split_commas(backends);
+    if (!dtypes.empty()) {
+      opts.dtypes.clear();
+      for (const std::string& d : split_commas(dtypes)) {
+        const DType t = parse_dtype(d);
+        if (t != DType::f32 && t != DType::f64) throw Error("", {}, "--dtype takes float32 and/or float64");
+        opts.dtypes.push_back(t);
+      }
+    }
+    for (const std::string& b : opts.backends)
+      if (b != backend::reference && b != backend::optimized && b != backend::cuda)
+        throw Error("", {}, "unknown backend '" + b + "' (reference, optimized, cuda)");
+    if (!regime.empty()) opts.regime = parse_regime(regime);
+    if (case_index >= 0) opts.case_index = case_index;
+    if (no_ledger + update_ledger + ledger_report > 1)
+      throw Error("", {}, "--no-ledger, --update-ledger and --ledger-report exclude each other");
+    if (no_ledger) opts.ledger_mode = Options::LedgerMode::off;
+    if (update_ledger) opts.ledger_mode = Options::LedgerMode::update;
+    if (ledger_report) opts.ledger_mode = Options::LedgerMode::report;
+    // Check output paths before spending minutes verifying.
+    for (const std::string& p : {json_path, junit_path})
+      if (!p.empty()) {
+        auto parent = std::filesystem::path(p).parent_path();
+        if (!parent.empty() && !std::filesystem::is_directory(parent))
+          throw Error("", {}, "cannot write " + p + ": directory " + parent.string() + " does not exist");
+      }
+
+    print_table_header(stdout);
+    Report rep = run_verification(opts, [](const RowResult& r) { print_row(stdout, r); });
+    print_problems(stdout, rep, opts);
+    print_summary(stdout, rep);
+    if (!json_path.empty()) write_json(json_path, rep, opts);
+    if (!junit_path.empty()) write_junit(junit_path, rep, opts);
+    return rep.overall() == Verdict::passed ? 0 : 1;
+  } catch (const vt::Error& e) {
+    std::fprintf(stderr, "veritensor: error: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "veritensor: error: %s\n", e.what());
+    return 2;
+  }
 }

@@ -75,16 +75,56 @@ struct Layout {
   std::string note;  // e.g. "broadcast rhs", "V+1 around the f32 SIMD width"
 };
 
+/// Adversarial patterns (DESIGN.md "Adversarial"); an adversarial case uses one of the
+/// patterns its inputs' domains list, in turn.
+enum class Adversarial {
+  specials,            // ±0, ±inf, NaN, subnormals, ±max, near-under/overflow sprinkled in
+  cancellation,        // huge values of both signs mixed with small ones (sums cancel)
+  scale_overflow,      // the whole input scaled towards the overflow threshold
+  scale_underflow,     // the whole input scaled into the subnormal range
+  shift_exp_overflow,  // the whole input shifted so that exp(x) overflows (softmax, logsumexp)
+};
+
 /// Value domain of one input for the random regime (adversarial adds specials to it).
 struct Domain {
   double lo = -4, hi = 4;
   bool integer_valued = false;  // e.g. pow exponents in some cases
+  std::vector<Adversarial> adversarial = {Adversarial::specials, Adversarial::cancellation};
 };
+/// For scale-invariant ops (add, mul, sum, matmul, …): every adversarial pattern applies.
+inline Domain scale_free_domain(double lo = -4, double hi = 4) {
+  return Domain{lo, hi, false,
+                {Adversarial::specials, Adversarial::cancellation, Adversarial::scale_overflow,
+                 Adversarial::scale_underflow}};
+}
 
 /// How an op's inputs may be drawn so that every partial result is exactly representable, which
 /// turns the comparison bit-exact (DESIGN.md, "Exact by construction"): integers (times a random
 /// power of two) with |x| ≤ max_abs. Return 0 when the op has no exact regime.
 using ExactRange = std::function<double(const Layout&, DType)>;
+
+/// Verification of layouts too large for the full float128 reference (e.g. big matmuls):
+/// the harness checks a random sample of output elements against `sample` and the whole output
+/// through `project` (Freivalds-style random projections). In the exact regime both must agree
+/// exactly (bounds of zero).
+struct LargeCheckArgs {
+  const std::vector<Tensor>& inputs_hp;
+  const Attrs& attrs;
+  Precision precision;
+  bool exact;  // exact regime: every partial result is representable, bounds are zero
+};
+struct LargeCheck {
+  /// Reference value and admissible error at each sampled index of output 0.
+  std::function<void(const LargeCheckArgs&, const std::vector<std::vector<std::int64_t>>& index,
+                     std::vector<hp_t>& value, std::vector<hp_t>& bound)>
+      sample;
+  /// Given the backend's output 0 converted exactly to float128, a residual vector r whose every
+  /// entry must satisfy |r_i| ≤ bound_i if the output is within its per-element bounds.
+  std::function<void(const LargeCheckArgs&, const Tensor& out_hp, Rng& rng,
+                     std::vector<hp_t>& residual, std::vector<hp_t>& bound)>
+      project;
+  double cost_limit = 4e6;  // multiply-adds in float128 above which this check replaces the full one
+};
 
 struct OpSpec {
   std::string name;
@@ -108,9 +148,10 @@ struct OpSpec {
   int min_distinct = 2;
   /// Creation ops and the like: the output is constant by definition, never vacuous.
   bool constant_output = false;
-  /// Reference cost (multiply-adds in float128) above which the harness checks a sample of
-  /// output elements plus random projections instead of the whole reference (see matmul).
+  /// Reference cost of a layout in float128 multiply-adds (empty: cheap). Above
+  /// large_check.cost_limit the harness uses large_check instead of the whole reference.
   std::function<double(const Layout&)> reference_cost;
+  LargeCheck large_check;
 };
 
 class SpecRegistry {

@@ -27,7 +27,7 @@ OpSpec binary_spec(const char* name, const char* summary, Accuracy acc,
   s.inplace = true;
   s.layouts = binary_layouts;
   s.structural_layouts = binary_structural_layouts;
-  s.domains = std::move(domains);
+  s.domains = domains.empty() ? std::vector<Domain>{scale_free_domain()} : std::move(domains);
   return s;
 }
 
@@ -35,8 +35,10 @@ const Accuracy kExact{.cls = AccuracyClass::exact};
 
 VT_REGISTER_SPEC(binary_spec("add", "a + b with broadcasting", kExact));
 VT_REGISTER_SPEC(binary_spec("sub", "a − b with broadcasting", kExact));
-VT_REGISTER_SPEC(binary_spec("mul", "a × b with broadcasting", kExact));
-VT_REGISTER_SPEC(binary_spec("div", "a ÷ b with broadcasting", kExact));
+// Products and quotients: only the first operand is scaled to near over/underflow (scaling both
+// turns every result into inf or 0); the second keeps ordinary values and the specials.
+VT_REGISTER_SPEC(binary_spec("mul", "a × b with broadcasting", kExact, {scale_free_domain(), Domain{}}));
+VT_REGISTER_SPEC(binary_spec("div", "a ÷ b with broadcasting", kExact, {scale_free_domain(), Domain{}}));
 VT_REGISTER_SPEC(binary_spec("maximum", "IEEE 754-2019 maximum (NaN-propagating, +0 > −0)", kExact));
 VT_REGISTER_SPEC(binary_spec("minimum", "IEEE 754-2019 minimum (NaN-propagating, −0 < +0)", kExact));
 // glibc 2.36: pow < 1 ulp (libm-test-ulps lists 0 for pow on x86_64), powf correctly rounded in

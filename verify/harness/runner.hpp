@@ -1,0 +1,93 @@
+// verify/harness/runner.hpp — runs verification: every selected op × backend × variant × dtype
+// over the cases of the four regimes, each compared with the float128 reference.
+// What it is: case execution (canaries, inputs-unchanged check, thread settings), verdicts and
+// the result records. What it is not: printing (harness/report.hpp) or the CLI.
+#pragma once
+
+#include "verify/harness/compare.hpp"
+#include "verify/harness/data.hpp"
+#include "verify/harness/spec.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace vt::verify {
+
+enum class Verdict { passed, failed, not_run, unsupported, vacuous };
+const char* verdict_name(Verdict v);
+
+inline constexpr std::uint64_t kDefaultSeed = 20261126;
+
+struct Options {
+  std::vector<std::string> ops;       // globs ("add", "log*", "soft*"); empty: all
+  std::vector<std::string> backends;  // empty: every non-reference backend
+  std::string variant;                // "": default variant; "all": every variant incl. mutants
+  std::vector<DType> dtypes = {DType::f32, DType::f64};
+  std::uint64_t seed = kDefaultSeed;
+  int cases_per_regime = 0;  // 0: one case per layout
+  std::optional<Regime> regime;
+  std::optional<int> case_index;
+  int threads = 0;                    // 0: leave the process setting
+  std::string save_failures_dir;      // write inputs/expected/got of failures as .npy
+  std::string ledger_path;            // "" with ledger_mode != off: the default ledger
+  enum class LedgerMode { check, report, update, off } ledger_mode = LedgerMode::check;
+  bool verbose = false;               // print every case
+};
+
+/// One case's outcome.
+struct CaseResult {
+  Regime regime = Regime::random;
+  int index = 0;
+  std::string description;  // Case::describe()
+  std::vector<Shape> shapes;
+  std::string attrs;
+  Verdict verdict = Verdict::passed;
+  std::string message;      // why it failed / was vacuous
+  Comparison comparison;
+  int output = 0;           // which output the comparison refers to
+  std::string saved;        // where --save-failures wrote it
+};
+
+/// One row of the table: op × backend × variant × dtype.
+struct RowResult {
+  std::string op, family, backend, variant;
+  bool planted_bug = false;
+  DType dtype = DType::f32;
+  AccuracyClass cls = AccuracyClass::exact;
+  double budget = 0;  // k for ulp(k), 1 for sum-bound (utilisation), 0.5 for exact
+  int cases_run = 0, cases_failed = 0, cases_vacuous = 0;
+  std::int64_t elements = 0;
+  double max_error = 0, rms_error = 0;  // in the class's unit, over every element compared
+  std::optional<CaseResult> worst;      // the worst case (a failure if any failed)
+  std::vector<CaseResult> problems;     // failed and vacuous cases
+  Verdict verdict = Verdict::passed;
+  std::string message;                  // row-level reason (unsupported dtype, missing impl, ledger)
+  std::optional<double> ledger_max;     // accepted maximum from the ledger, if any
+  double seconds = 0;
+};
+
+struct Report {
+  std::vector<RowResult> rows;
+  std::uint64_t seed = kDefaultSeed;
+  std::string build;
+  double seconds = 0;
+  Verdict overall() const;  // failed if any row failed or was vacuous; passed otherwise
+  int count(Verdict v) const;
+};
+
+/// Runs everything `opts` selects. Throws vt::Error for bad options (unknown op glob, dtype…).
+Report run_verification(const Options& opts, const std::function<void(const RowResult&)>& on_row = {});
+
+/// The command that reruns exactly one case.
+std::string repro_command(const RowResult& row, const CaseResult& c, std::uint64_t seed,
+                          int cases_per_regime);
+
+/// Runs one case of one implementation (the harness's unit of work; also used by tests).
+CaseResult run_case(const OpSpec& spec, const Implementation& impl, Case& c,
+                    const std::string& save_dir = "");
+
+/// True when `name` matches the glob (*, ?, [..] as in fnmatch).
+bool glob_match(const std::string& glob, const std::string& name);
+
+}  // namespace vt::verify
