@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <set>
 #include <sstream>
@@ -207,6 +208,7 @@ int main(int argc, char** argv) {
   eval->add_option("--out", eval_out, "output .npy file(s)")->required();
   eval->add_option("--dtype", eval_dtype, "dtype of ops without inputs (float32/float64)");
 
+  opts.program = std::filesystem::path(argv[0]).filename().string();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -56,7 +56,7 @@ std::string xml_escape(const std::string& s) {
 }  // namespace
 
 void print_table_header(std::FILE* out) {
-  std::fprintf(out, "%-12s %-10s %-26s %-8s %-10s %6s %10s %10s %-6s %-24s %s\n", "op", "backend",
+  std::fprintf(out, "%-12s %-10s %-30s %-8s %-10s %6s %10s %10s %-6s %-24s %s\n", "op", "backend",
                "variant", "dtype", "class", "cases", "max err", "rms err", "unit", "worst case",
                "verdict");
 }
@@ -67,7 +67,7 @@ void print_row(std::FILE* out, const RowResult& r) {
   if (r.cases_failed) verdict += " " + std::to_string(r.cases_failed) + " failed";
   if (r.cases_vacuous) verdict += " " + std::to_string(r.cases_vacuous) + " vacuous";
   if (!r.message.empty() && (r.verdict != Verdict::passed || !r.ledger_max)) verdict += ": " + r.message;
-  std::fprintf(out, "%-12s %-10s %-26s %-8s %-10s %6d %10s %10s %-6s %-24s %s\n", r.op.c_str(),
+  std::fprintf(out, "%-12s %-10s %-30s %-8s %-10s %6d %10s %10s %-6s %-24s %s\n", r.op.c_str(),
                r.backend.c_str(), (r.variant + (r.planted_bug ? " †" : "")).c_str(),
                std::string(dtype_name(r.dtype)).c_str(), class_label(r).c_str(), r.cases_run,
                fmt_err(r.max_error).c_str(), fmt_err(r.rms_error).c_str(),
@@ -99,7 +99,7 @@ void print_problems(std::FILE* out, const Report& rep, const Options& opts) {
                      w.reason.c_str());
       }
       if (!c.saved.empty()) std::fprintf(out, "  saved:  %s\n", c.saved.c_str());
-      std::fprintf(out, "  repro:  %s\n", repro_command(r, c, rep.seed, opts.cases_per_regime).c_str());
+      std::fprintf(out, "  repro:  %s\n", repro_command(r, c, opts).c_str());
     }
     if (r.problems.empty() && r.verdict == Verdict::failed && !r.message.empty())
       std::fprintf(out, "\nFAILED: %s %s/%s %s — %s\n", r.op.c_str(), r.backend.c_str(),
@@ -173,7 +173,7 @@ void write_json(const std::string& path, const Report& rep, const Options& opts)
       json p = {{"case", c.description},
                 {"verdict", verdict_name(c.verdict)},
                 {"message", c.message},
-                {"repro", repro_command(r, c, rep.seed, opts.cases_per_regime)}};
+                {"repro", repro_command(r, c, opts)}};
       if (c.comparison.has_worst) {
         const ElementReport& w = c.comparison.worst;
         p["worst"] = {{"index", w.index},
@@ -204,7 +204,7 @@ void write_junit(const std::string& path, const Report& rep, const Options& opts
       std::string detail = r.message;
       for (const CaseResult& c : r.problems)
         detail += "\n" + c.description + ": " + c.message + "\n  repro: " +
-                  repro_command(r, c, rep.seed, opts.cases_per_regime);
+                  repro_command(r, c, opts);
       body += "      <failure message=\"" + xml_escape(verdict_name(r.verdict)) + "\">" +
               xml_escape(detail) + "</failure>\n";
     } else if (r.verdict != Verdict::passed) {

@@ -216,13 +216,14 @@ CaseResult run_case(const OpSpec& spec, const Implementation& impl, Case& c,
 
   // ---- memory safety: canaries and inputs ---------------------------------------------------
   for (std::size_t i = 0; i < outs.size(); ++i) {
-    if (outs[i].storage() == c.inputs.front().storage()) continue;  // in place
+    if (!c.inputs.empty() && outs[i].storage() == c.inputs.front().storage()) continue;  // in place
     if (std::int64_t n = damaged_canary_bytes(outs[i]))
       return fail(std::to_string(n) + " byte(s) outside output " + std::to_string(i) + " were written");
   }
   for (std::size_t k = 0; k < c.inputs.size(); ++k) {
     if (!outs.empty() && c.inputs[k].storage() == outs[0].storage()) continue;
-    if (snapshot(c.inputs[k]) != before[k])
+    const Storage& st = *c.inputs[k].storage();
+    if (st.nbytes() != before[k].size() || std::memcmp(st.data(), before[k].data(), st.nbytes()) != 0)
       return fail("input " + std::to_string(k) + " was modified by the call");
   }
 
@@ -315,9 +316,10 @@ CaseResult run_case(const OpSpec& spec, const Implementation& impl, Case& c,
   return r;
 }
 
-std::string repro_command(const RowResult& row, const CaseResult& c, std::uint64_t seed,
-                          int cases_per_regime) {
-  std::string cmd = "veritensor verify --op " + row.op + " --backend " + row.backend +
+std::string repro_command(const RowResult& row, const CaseResult& c, const Options& opts) {
+  const std::uint64_t seed = opts.seed;
+  const int cases_per_regime = opts.cases_per_regime;
+  std::string cmd = opts.program + " verify --op " + row.op + " --backend " + row.backend +
                     " --variant " + row.variant + " --dtype " + std::string(dtype_name(row.dtype)) +
                     " --seed " + std::to_string(seed) + " --regime " + regime_name(c.regime) +
                     " --case " + std::to_string(c.index);

@@ -33,6 +33,7 @@ struct Options {
   std::string ledger_path;            // "" with ledger_mode != off: the default ledger
   enum class LedgerMode { check, report, update, off } ledger_mode = LedgerMode::check;
   bool verbose = false;               // print every case
+  std::string program = "veritensor"; // the command named in repro lines
 };
 
 /// One case's outcome.
@@ -80,8 +81,7 @@ struct Report {
 Report run_verification(const Options& opts, const std::function<void(const RowResult&)>& on_row = {});
 
 /// The command that reruns exactly one case.
-std::string repro_command(const RowResult& row, const CaseResult& c, std::uint64_t seed,
-                          int cases_per_regime);
+std::string repro_command(const RowResult& row, const CaseResult& c, const Options& opts);
 
 /// Runs one case of one implementation (the harness's unit of work; also used by tests).
 CaseResult run_case(const OpSpec& spec, const Implementation& impl, Case& c,
