@@ -1,0 +1,174 @@
+// tests/cli.cpp — the `veritensor` command as a user meets it: exit codes 0/1/2, one-line errors,
+// `eval` on .npy files written by NumPy (results checked by NumPy, an independent source), and
+// no output file left behind on error. What it is not: a test of verification internals.
+#include <boost/test/unit_test.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Result {
+  int rc = -1;
+  std::string out, err;
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+struct Sandbox {
+  fs::path dir;
+  Sandbox() {
+    dir = fs::temp_directory_path() / ("vt_cli_" + std::to_string(std::rand()) + "_" +
+                                       std::to_string(reinterpret_cast<std::uintptr_t>(this)));
+    fs::create_directories(dir);
+  }
+  ~Sandbox() {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+  std::string path(const std::string& name) const { return (dir / name).string(); }
+
+  Result run(const std::string& args) const {
+    const char* bin = std::getenv("VERITENSOR_BIN");
+    BOOST_REQUIRE_MESSAGE(bin, "VERITENSOR_BIN is not set (run through CTest)");
+    const std::string cmd = std::string(bin) + " " + args + " >" + path("stdout") + " 2>" + path("stderr");
+    Result r;
+    const int status = std::system(cmd.c_str());
+    r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = slurp(path("stdout"));
+    r.err = slurp(path("stderr"));
+    return r;
+  }
+
+  /// Runs Python with NumPy (Debian's /usr/bin/python3); returns its exit code.
+  int python(const std::string& code) const {
+    const fs::path script = dir / "script.py";
+    std::ofstream(script) << "import numpy as np, os\nos.chdir(" << "'" << dir.string() << "')\n" << code;
+    return std::system(("/usr/bin/python3 " + script.string() + " >" + path("py.out") + " 2>&1").c_str()) == 0
+               ? 0
+               : 1;
+  }
+};
+
+int count_lines(const std::string& s) {
+  int n = 0;
+  for (char c : s) n += c == '\n';
+  return n;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(cli)
+
+BOOST_AUTO_TEST_CASE(list_check_passes) {
+  Sandbox s;
+  Result r = s.run("list --check");
+  BOOST_TEST(r.rc == 0);
+  BOOST_TEST(r.out.find("add") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(verify_exit_codes) {
+  Sandbox s;
+  Result ok = s.run("verify --op add --dtype float32 --no-ledger");
+  BOOST_TEST(ok.rc == 0);
+  BOOST_TEST(ok.out.find("passed") != std::string::npos);
+  Result bad = s.run("verify --op no_such_op");
+  BOOST_TEST(bad.rc == 2);
+  BOOST_TEST(count_lines(bad.err) == 1);
+  BOOST_TEST(bad.err.find("no op matches") != std::string::npos);
+  Result bad_dtype = s.run("verify --op add --dtype float16");
+  BOOST_TEST(bad_dtype.rc == 2);
+  BOOST_TEST(count_lines(bad_dtype.err) == 1);
+  Result bad_json = s.run("verify --op add --json " + s.path("missing/dir/report.json"));
+  BOOST_TEST(bad_json.rc == 2);
+  BOOST_TEST(!fs::exists(s.path("missing")));
+}
+
+BOOST_AUTO_TEST_CASE(verify_writes_json_and_junit) {
+  Sandbox s;
+  Result r = s.run("verify --op add --dtype float64 --no-ledger --json " + s.path("r.json") +
+                   " --junit " + s.path("r.xml"));
+  BOOST_TEST(r.rc == 0);
+  BOOST_TEST(s.python("import json, xml.etree.ElementTree as ET\n"
+                      "j = json.load(open('r.json'))\n"
+                      "assert j['verdict'] == 'passed' and j['rows'][0]['op'] == 'add'\n"
+                      "assert j['rows'][0]['cases'] > 20\n"
+                      "t = ET.parse('r.xml').getroot()\n"
+                      "assert t.find('testsuite').get('failures') == '0'\n") == 0);
+}
+
+BOOST_AUTO_TEST_CASE(eval_matches_numpy) {
+  Sandbox s;
+  BOOST_REQUIRE(s.python("rng = np.random.default_rng(7)\n"
+                         "np.save('a.npy', rng.standard_normal((3, 4)).astype(np.float32))\n"
+                         "np.save('b.npy', rng.standard_normal(4).astype(np.float32))\n"
+                         "np.save('f.npy', np.asfortranarray(rng.standard_normal((5, 3))))\n") == 0);
+  Result r = s.run("eval --op add --backend optimized --in " + s.path("a.npy") + " " +
+                   s.path("b.npy") + " --out " + s.path("c.npy"));
+  BOOST_TEST(r.rc == 0);
+  BOOST_TEST(r.err.empty());
+  // float32 addition is one correctly rounded operation: NumPy's result is bit-identical.
+  BOOST_TEST(s.python("a, b, c = np.load('a.npy'), np.load('b.npy'), np.load('c.npy')\n"
+                      "assert c.dtype == np.float32 and c.shape == (3, 4)\n"
+                      "assert np.array_equal(c, a + b)\n") == 0);
+  // Fortran-order input, and the reference backend (float64 output rounded once from float128).
+  r = s.run("eval --op neg --backend reference --in " + s.path("f.npy") + " --out " + s.path("g.npy"));
+  BOOST_TEST(r.rc == 0);
+  BOOST_TEST(s.python("f, g = np.load('f.npy'), np.load('g.npy')\n"
+                      "assert g.dtype == np.float64 and np.array_equal(g, -f)\n") == 0);
+}
+
+BOOST_AUTO_TEST_CASE(bad_input_is_one_line_exit_2_and_no_output) {
+  Sandbox s;
+  BOOST_REQUIRE(s.python("np.save('a.npy', np.ones((3, 4), np.float32))\n"
+                         "np.save('b.npy', np.ones((5,), np.float32))\n"
+                         "open('bad.npy', 'wb').write(b'\\x93NUMPY\\x01\\x00\\xff\\xff')\n") == 0);
+  struct Bad {
+    std::string args, phrase;
+  };
+  const Bad cases[] = {
+      {"eval --op add --in " + s.path("bad.npy") + " " + s.path("a.npy") + " --out " + s.path("o.npy"),
+       "bad.npy"},
+      {"eval --op add --in " + s.path("a.npy") + " " + s.path("b.npy") + " --out " + s.path("o.npy"),
+       "broadcast"},
+      {"eval --op add --in " + s.path("a.npy") + " --out " + s.path("o.npy"), "input"},
+      {"eval --op nosuch --in " + s.path("a.npy") + " --out " + s.path("o.npy"), "unknown op"},
+      {"eval --op add --attr axis=1 --in " + s.path("a.npy") + " " + s.path("a.npy") + " --out " +
+           s.path("o.npy"),
+       "unknown attribute"},
+      {"eval --op add --in " + s.path("a.npy") + " " + s.path("missing.npy") + " --out " + s.path("o.npy"),
+       "missing.npy"},
+      {"eval --op add --in " + s.path("a.npy") + " " + s.path("a.npy") + " --out " +
+           s.path("nodir/o.npy"),
+       "o.npy"},
+  };
+  for (const Bad& b : cases) {
+    BOOST_TEST_CONTEXT(b.args) {
+      Result r = s.run(b.args);
+      BOOST_TEST(r.rc == 2);
+      BOOST_TEST(count_lines(r.err) == 1);
+      BOOST_TEST(r.err.find(b.phrase) != std::string::npos, "stderr: " << r.err);
+      BOOST_TEST(!fs::exists(s.path("o.npy")));
+      BOOST_TEST(!fs::exists(s.path("nodir")));
+    }
+  }
+  // NaN and inf are valid input: they propagate as IEEE says, exit 0.
+  BOOST_REQUIRE(s.python("np.save('n.npy', np.array([np.nan, np.inf, -np.inf, 1.0]))\n") == 0);
+  Result r = s.run("eval --op add --in " + s.path("n.npy") + " " + s.path("n.npy") + " --out " + s.path("o.npy"));
+  BOOST_TEST(r.rc == 0);
+  BOOST_TEST(s.python("o = np.load('o.npy'); n = np.load('n.npy')\n"
+                      "assert np.array_equal(o, n + n, equal_nan=True)\n") == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
