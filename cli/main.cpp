@@ -38,10 +38,17 @@ Regime parse_regime(const std::string& s) {
 
 // ---- list ------------------------------------------------------------------------------------
 
+/// Pads to `width` display columns (printf counts bytes, and ✓ is three of them).
+std::string pad(const std::string& s, std::size_t width) {
+  std::size_t cols = 0;
+  for (unsigned char c : s) cols += (c & 0xC0) != 0x80;
+  return cols >= width ? s : s + std::string(width - cols, ' ');
+}
+
 int cmd_list(bool check, bool verbose) {
   const std::vector<std::string> backends = {backend::reference, backend::optimized, backend::cuda};
   std::printf("%-12s %-12s %-10s", "op", "family", "class");
-  for (const std::string& b : backends) std::printf(" %-12s", (b + " f/b").c_str());
+  for (const std::string& b : backends) std::printf(" %s", pad(b + " f/b", 13).c_str());
   std::printf("\n");
   int missing = 0;
   for (const OpSpec* s : SpecRegistry::instance().all()) {
@@ -58,7 +65,7 @@ int cmd_list(bool check, bool verbose) {
       } else {
         cell = "·";
       }
-      std::printf(" %-12s", cell.c_str());
+      std::printf(" %s", pad(cell, 13).c_str());
     }
     std::printf("\n");
     if (verbose)

@@ -24,10 +24,15 @@ std::int64_t checked_add(std::int64_t a, std::int64_t b, std::string_view what) 
 }
 
 std::int64_t shape_numel(const Shape& shape) {
+  // The message is built only on overflow: building it for every dimension made this
+  // quadratic in the rank (seconds for the 30000-axis shapes a hostile .npy header can hold).
   std::int64_t n = 1;
   for (std::int64_t d : shape) {
     if (d < 0) throw Error("", {shape}, "negative dimension " + std::to_string(d));
-    n = checked_mul(n, d, "number of elements of " + shape_str(shape));
+    std::int64_t next;
+    if (__builtin_mul_overflow(n, d, &next))
+      checked_mul(n, d, "number of elements of " + shape_str(shape));  // throws
+    n = next;
   }
   return n;
 }
@@ -37,7 +42,11 @@ Strides contiguous_strides(const Shape& shape) {
   std::int64_t acc = 1;
   for (std::size_t k = shape.size(); k-- > 0;) {
     s[k] = acc;
-    acc = checked_mul(acc, std::max<std::int64_t>(shape[k], 1), "strides of " + shape_str(shape));
+    const std::int64_t d = std::max<std::int64_t>(shape[k], 1);
+    std::int64_t next;
+    if (__builtin_mul_overflow(acc, d, &next))
+      checked_mul(acc, d, "strides of " + shape_str(shape));  // throws (message built lazily)
+    acc = next;
   }
   return s;
 }
@@ -65,7 +74,9 @@ Shape broadcast_shapes(const std::vector<Shape>& shapes, std::string_view op) {
 }
 
 std::int64_t normalize_axis(std::int64_t axis, std::int64_t ndim, std::string_view op) {
-  if (axis < -ndim || axis >= ndim || (ndim == 0 && axis != 0 && axis != -1))
+  // A 0-d tensor accepts axis 0 and −1 (PyTorch's rule for single-axis ops such as softmax).
+  if (ndim == 0 && (axis == 0 || axis == -1)) return 0;
+  if (axis < -ndim || axis >= ndim)
     throw Error(std::string(op), {},
                 "axis " + std::to_string(axis) + " is out of range for " + std::to_string(ndim) +
                     "-d input");

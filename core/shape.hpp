@@ -23,7 +23,7 @@ std::int64_t shape_numel(const Shape& shape);
 Strides contiguous_strides(const Shape& shape);
 /// NumPy broadcasting of two or more shapes; throws naming `op` when they are incompatible.
 Shape broadcast_shapes(const std::vector<Shape>& shapes, std::string_view op = "broadcast");
-/// Maps axis in [-ndim, ndim) to [0, ndim); throws otherwise.
+/// Maps axis in [-ndim, ndim) to [0, ndim); a 0-d tensor accepts 0 and −1; throws otherwise.
 std::int64_t normalize_axis(std::int64_t axis, std::int64_t ndim, std::string_view op);
 /// Normalises, sorts and de-duplicates a set of axes (an empty set means "all axes").
 std::vector<std::int64_t> normalize_axes(const std::vector<std::int64_t>& axes, std::int64_t ndim,

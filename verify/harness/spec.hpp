@@ -148,6 +148,11 @@ struct OpSpec {
   int min_distinct = 2;
   /// Creation ops and the like: the output is constant by definition, never vacuous.
   bool constant_output = false;
+  /// Whether the structural regime may hand this op a broadcast (stride-0) input. Ops that
+  /// reduce along one axis opt out: repeating values along the reduced axis makes every row
+  /// constant (argmax 0, softmax 1/n), which tests nothing; their stride handling is covered by
+  /// the strided, transposed and reversed placements.
+  bool broadcast_inputs = true;
   /// Reference cost of a layout in float128 multiply-adds (empty: cheap). Above
   /// large_check.cost_limit the harness uses large_check instead of the whole reference.
   std::function<double(const Layout&)> reference_cost;

@@ -1,0 +1,244 @@
+// optimized/ops/softmax.cpp — float32/float64 softmax and log_softmax along one axis.
+// Shaped this way because: softmax is three passes over a row that stays in cache (max, exp and
+// sum, scale), and the exp pass dominates — so the float32 exp is exp_f32 below, plain arithmetic
+// in double that GCC vectorizes (glibc's expf is a scalar call, ~2 ns each); float64 calls glibc
+// exp. The input is viewed as (outer, len, inner) along the axis:
+//  - inner == 1: each row is contiguous; rows are spread over the thread pool; the row sum uses
+//    kLanes independent accumulators per kBlock-element block, blocks added in order;
+//  - inner > 1 (softmax over a non-last axis): a tile of up to kTile adjacent rows is processed
+//    together, vectorised across the tile, summing along the axis recursively per row.
+// Either way each output is computed by one thread in a fixed order, so the bits do not depend
+// on the thread count. Non-contiguous inputs are copied to a contiguous tensor first; outputs
+// that are not contiguous are written through a contiguous temporary.
+// Accuracy (sum-bound, verify/ops/softmax.cpp): m = max exactly; fl(x − m); exp < 1 ulp
+// (exp_f32 < 0.51 ulp, glibc exp < 1 ulp); any-order sum; softmax divides once by the sum;
+// log_softmax is fl(fl(x − m) − fl(log s)). Special rows as PyTorch (NaN or +inf: NaN row).
+#include "core/registry.hpp"
+#include "core/tensor.hpp"
+#include "optimized/core/parallel.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace vt::opt {
+namespace {
+
+constexpr std::int64_t kBlock = 4096;  // elements per partial sum of a long row
+constexpr std::int64_t kGrain = 8192;  // elements per parallel chunk (exp costs ~4 adds)
+constexpr std::int64_t kTile = 256;    // rows (along a non-last axis) processed together
+template <class T>
+inline constexpr int kLanes = 256 / static_cast<int>(sizeof(T));
+
+/// e^x for float, evaluated in double and rounded once (the same function as in
+/// optimized/ops/reduction.cpp, which gives the analysis): within 0.51 ulp, subnormal results
+/// included; inputs clamped to [−104, 89] (0 below, inf above); NaN propagates.
+inline float exp_f32(float xf) {
+  constexpr double kLog2e = 0x1.71547652b82fep0;
+  constexpr double kLn2 = 0x1.62e42fefa39efp-1;
+  constexpr double kShifter = 0x1.8p52;
+  // The clamp works on the bit pattern with masks: integer operations, which GCC vectorizes
+  // (floating compares may trap under the default -ftrapping-math, which keeps them branches).
+  std::uint32_t b = std::bit_cast<std::uint32_t>(xf);
+  const std::uint32_t mag = b & 0x7fffffffu;
+  const std::uint32_t not_nan = mag <= 0x7f800000u;
+  const std::uint32_t low = 0u - ((b >> 31) & (mag > 0x42D00000u) & not_nan);    // x < −104
+  const std::uint32_t high = 0u - ((~b >> 31) & (mag > 0x42B20000u) & not_nan);  // x > 89
+  b = (b & ~(low | high)) | (0xC2D00000u & low) | (0x42B20000u & high);
+  const double x = static_cast<double>(std::bit_cast<float>(b));
+  const double kd_shifted = x * kLog2e + kShifter;
+  const std::int64_t k =
+      std::bit_cast<std::int64_t>(kd_shifted) - std::bit_cast<std::int64_t>(kShifter);
+  const double kd = kd_shifted - kShifter;
+  const double r = x - kd * kLn2;
+  double p = 1.0 / 40320;
+  p = p * r + 1.0 / 5040;
+  p = p * r + 1.0 / 720;
+  p = p * r + 1.0 / 120;
+  p = p * r + 1.0 / 24;
+  p = p * r + 1.0 / 6;
+  p = p * r + 0.5;
+  p = p * r + 1.0;
+  p = p * r + 1.0;
+  const double scale = std::bit_cast<double>((k + 1023) << 52);
+  return static_cast<float>(p * scale);
+}
+
+template <class T>
+inline T exp_t(T x) {
+  if constexpr (std::is_same_v<T, float>)
+    return exp_f32(x);
+  else
+    return std::exp(x);
+}
+
+/// NaN-propagating maximum step: v replaces a when larger or NaN (a NaN a is never replaced).
+template <class T>
+inline T pick_max(T v, T a) {
+  return (v > a || v != v) ? v : a;
+}
+
+template <class T>
+T row_max(const T* x, std::int64_t n) {
+  constexpr int L = kLanes<T>;
+  T acc[L];
+  for (int j = 0; j < L; ++j) acc[j] = -std::numeric_limits<T>::infinity();
+  std::int64_t i = 0;
+  for (; i + L <= n; i += L)
+    for (int j = 0; j < L; ++j) acc[j] = pick_max(x[i + j], acc[j]);
+  for (int j = 0; i + j < n; ++j) acc[j] = pick_max(x[i + j], acc[j]);
+  for (int w = L / 2; w >= 1; w /= 2)
+    for (int j = 0; j < w; ++j) acc[j] = pick_max(acc[j + w], acc[j]);
+  return acc[0];
+}
+
+/// Σ term(x_i) in kLanes accumulators combined pairwise (one block).
+template <class T, class Term>
+T lanes_sum(const T* x, std::int64_t n, Term term) {
+  constexpr int L = kLanes<T>;
+  T acc[L];
+  for (int j = 0; j < L; ++j) acc[j] = T(-0.0);
+  std::int64_t i = 0;
+  for (; i + L <= n; i += L)
+    for (int j = 0; j < L; ++j) acc[j] += term(x[i + j]);
+  for (int j = 0; i + j < n; ++j) acc[j] += term(x[i + j]);
+  for (int w = L / 2; w >= 1; w /= 2)
+    for (int j = 0; j < w; ++j) acc[j] += acc[j + w];
+  return acc[0];
+}
+
+/// Σ term(x_i) over a row, n ≥ 1: blocks of kBlock by lanes_sum, added in block order.
+template <class T, class Term>
+T row_sum(const T* x, std::int64_t n, Term term) {
+  T s = lanes_sum(x, std::min(n, kBlock), term);
+  for (std::int64_t b = kBlock; b < n; b += kBlock)
+    s += lanes_sum(x + b, std::min(kBlock, n - b), term);
+  return s;
+}
+
+template <class T, bool kLog>
+void softmax_row(const T* x, std::int64_t n, T* y) {
+  const T m = row_max(x, n);
+  // The exponentials go to y first (one simple loop that vectorizes), then the lanes sum them.
+  for (std::int64_t i = 0; i < n; ++i) y[i] = exp_t(x[i] - m);
+  const T s = row_sum(y, n, [](T v) { return v; });
+  if constexpr (kLog) {
+    const T log_s = std::log(s);
+    for (std::int64_t i = 0; i < n; ++i) y[i] = (x[i] - m) - log_s;
+  } else {
+    for (std::int64_t i = 0; i < n; ++i) y[i] = y[i] / s;
+  }
+}
+
+/// Rows along a non-last axis: x, y are (len, inner) slices with row stride `inner`; the tile is
+/// columns [k0, k0 + w).
+template <class T, bool kLog>
+void softmax_tile(const T* x, std::int64_t len, std::int64_t inner, std::int64_t k0, std::int64_t w,
+                  T* y) {
+  alignas(64) T m[kTile], s[kTile];
+  for (std::int64_t t = 0; t < w; ++t) {
+    m[t] = -std::numeric_limits<T>::infinity();
+    s[t] = T(-0.0);
+  }
+  for (std::int64_t r = 0; r < len; ++r) {
+    const T* xr = x + r * inner + k0;
+    for (std::int64_t t = 0; t < w; ++t) m[t] = pick_max(xr[t], m[t]);
+  }
+  for (std::int64_t r = 0; r < len; ++r) {
+    const T* xr = x + r * inner + k0;
+    T* yr = y + r * inner + k0;
+    for (std::int64_t t = 0; t < w; ++t) yr[t] = exp_t(xr[t] - m[t]);
+    for (std::int64_t t = 0; t < w; ++t) s[t] += yr[t];
+  }
+  if constexpr (kLog)
+    for (std::int64_t t = 0; t < w; ++t) s[t] = std::log(s[t]);
+  for (std::int64_t r = 0; r < len; ++r) {
+    const T* xr = x + r * inner + k0;
+    T* yr = y + r * inner + k0;
+    if constexpr (kLog)
+      for (std::int64_t t = 0; t < w; ++t) yr[t] = (xr[t] - m[t]) - s[t];
+    else
+      for (std::int64_t t = 0; t < w; ++t) yr[t] = yr[t] / s[t];
+  }
+}
+
+template <class T, bool kLog>
+void softmax_contiguous(const T* x, std::int64_t outer, std::int64_t len, std::int64_t inner,
+                        T* y) {
+  if (inner == 1) {
+    parallel_for(
+        outer, std::max<std::int64_t>(1, kGrain / len),
+        [&](std::int64_t, std::int64_t b, std::int64_t e) {
+          for (std::int64_t r = b; r < e; ++r) softmax_row<T, kLog>(x + r * len, len, y + r * len);
+        },
+        outer * len);
+    return;
+  }
+  const std::int64_t tiles = (inner + kTile - 1) / kTile;
+  parallel_for(
+      outer * tiles, std::max<std::int64_t>(1, kGrain / (len * kTile)),
+      [&](std::int64_t, std::int64_t b, std::int64_t e) {
+        for (std::int64_t it = b; it < e; ++it) {
+          const std::int64_t o = it / tiles, k0 = it % tiles * kTile;
+          softmax_tile<T, kLog>(x + o * len * inner, len, inner, k0, std::min(kTile, inner - k0),
+                                y + o * len * inner);
+        }
+      },
+      outer * len * inner);
+}
+
+template <bool kLog>
+void softmax_call(OpCall& c, const char* op) {
+  const Tensor& in = c.inputs.at(0);
+  Tensor& out = c.outputs.at(0);
+  if (in.dtype() != DType::f32 && in.dtype() != DType::f64)
+    throw Error(op, {in.shape()},
+                "optimized backend supports float32 and float64, not " +
+                    std::string(dtype_name(in.dtype())));
+  // A 0-d tensor is one row of one element (axis 0 or −1, as PyTorch).
+  const std::int64_t raw_axis = c.attrs.get_int("axis");
+  const std::int64_t axis = in.ndim() == 0 && (raw_axis == 0 || raw_axis == -1)
+                                ? 0
+                                : normalize_axis(raw_axis, in.ndim(), op);
+  if (in.numel() == 0) return;  // empty rows: empty output
+  std::int64_t outer = 1, len = 1, inner = 1;
+  for (std::int64_t k = 0; k < in.ndim(); ++k) {
+    if (k < axis) outer *= in.dim(k);
+    if (k == axis) len = in.dim(k);
+    if (k > axis) inner *= in.dim(k);
+  }
+  const Tensor x = in.contiguous();
+  // A contiguous output that overlaps the input (in place) is computed through a temporary too.
+  const bool direct = out.is_contiguous() && !out.overlaps(x);
+  Tensor res = direct ? out : Tensor::empty(out.shape(), out.dtype());
+  if (in.dtype() == DType::f32)
+    softmax_contiguous<float, kLog>(x.data<float>(), outer, len, inner, res.data<float>());
+  else
+    softmax_contiguous<double, kLog>(x.data<double>(), outer, len, inner, res.data<double>());
+  if (!direct) out.copy_from(res);
+}
+
+void softmax_forward(OpCall& c) { softmax_call<false>(c, "softmax"); }
+void log_softmax_forward(OpCall& c) { softmax_call<true>(c, "log_softmax"); }
+
+VT_REGISTER_IMPL({.op = "softmax",
+                  .backend = backend::optimized,
+                  .variant = "three_pass",
+                  .dtypes = {DType::f32, DType::f64},
+                  .forward = softmax_forward,
+                  .technique = "max, exp(x − max) with a lane-parallel sum, one division per "
+                               "element; float32 exp vectorised in double"});
+VT_REGISTER_IMPL({.op = "log_softmax",
+                  .backend = backend::optimized,
+                  .variant = "three_pass",
+                  .dtypes = {DType::f32, DType::f64},
+                  .forward = log_softmax_forward,
+                  .technique = "max, lane-parallel Σ exp(x − max), then (x − max) − log Σ"});
+
+}  // namespace
+}  // namespace vt::opt

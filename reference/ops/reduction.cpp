@@ -1,0 +1,87 @@
+// reference/ops/reduction.cpp — registers the float128 reference of sum, mean, max, min, argmax,
+// var and logsumexp. What it is: attribute decoding (axis, keepdims, ddof) and the keepdims view
+// of the output. What it is not: the definitions (reduction.hpp).
+#include "reference/ops/reduction.hpp"
+
+#include <string>
+
+namespace vt::ref {
+namespace {
+
+struct Reduction {
+  Tensor x;
+  std::vector<std::int64_t> axes;  // normalised; every axis when the attribute is empty
+  Tensor out;                      // output 0 with the reduced axes present (size 1)
+  std::int64_t n = 1;              // elements per reduced row
+};
+
+Reduction decode(const OpCall& c, const char* op, bool single_axis = false) {
+  Reduction r;
+  r.x = c.inputs.at(0);
+  const std::vector<std::int64_t>& axis = c.attrs.get_ints("axis");
+  if (single_axis && axis.size() > 1)
+    throw Error(op, {r.x.shape()}, "argmax takes at most one axis");
+  r.axes = normalize_axes(axis, r.x.ndim(), op);
+  r.out = c.outputs.at(0);
+  if (!c.attrs.get_bool("keepdims"))
+    for (std::int64_t a : r.axes) r.out = r.out.unsqueeze(a);
+  for (std::int64_t a : r.axes) r.n *= r.x.dim(a);
+  return r;
+}
+
+/// NumPy raises for max/min/argmax over zero elements (there is no identity).
+void require_elements(const Reduction& r, const char* op) {
+  if (r.n == 0)
+    throw Error(op, {r.x.shape()}, std::string(op) + " of an empty sequence (no identity)");
+}
+
+void sum_reference(OpCall& c) {
+  Reduction r = decode(c, "sum");
+  sum_forward<hp_t>(r.x.view<hp_t>(), r.axes, r.out.view<hp_t>());
+}
+void mean_reference(OpCall& c) {
+  Reduction r = decode(c, "mean");
+  mean_forward<hp_t>(r.x.view<hp_t>(), r.axes, r.out.view<hp_t>());
+}
+void max_reference(OpCall& c) {
+  Reduction r = decode(c, "max");
+  require_elements(r, "max");
+  max_forward<hp_t>(r.x.view<hp_t>(), r.axes, r.out.view<hp_t>());
+}
+void min_reference(OpCall& c) {
+  Reduction r = decode(c, "min");
+  require_elements(r, "min");
+  min_forward<hp_t>(r.x.view<hp_t>(), r.axes, r.out.view<hp_t>());
+}
+void argmax_reference(OpCall& c) {
+  Reduction r = decode(c, "argmax", true);
+  require_elements(r, "argmax");
+  argmax_forward<hp_t>(r.x.view<hp_t>(), r.axes, r.out.view<std::int64_t>());
+}
+void var_reference(OpCall& c) {
+  Reduction r = decode(c, "var");
+  var_forward<hp_t>(r.x.view<hp_t>(), r.axes, c.attrs.get_int("ddof"), r.out.view<hp_t>());
+}
+void logsumexp_reference(OpCall& c) {
+  Reduction r = decode(c, "logsumexp");
+  logsumexp_forward<hp_t>(r.x.view<hp_t>(), r.axes, r.out.view<hp_t>());
+}
+
+#define VT_REFERENCE_REDUCTION(name, how)          \
+  VT_REGISTER_IMPL({.op = #name,                   \
+                    .backend = backend::reference, \
+                    .variant = "float128",         \
+                    .dtypes = {DType::hp},         \
+                    .forward = name##_reference,   \
+                    .technique = how})
+
+VT_REFERENCE_REDUCTION(sum, "plain loop over each gathered row in binary128");
+VT_REFERENCE_REDUCTION(mean, "binary128 sum of each row divided by its length");
+VT_REFERENCE_REDUCTION(max, "IEEE 754-2019 maximum folded over each row");
+VT_REFERENCE_REDUCTION(min, "IEEE 754-2019 minimum folded over each row");
+VT_REFERENCE_REDUCTION(argmax, "first NaN, else first maximum, of each row");
+VT_REFERENCE_REDUCTION(var, "two-pass (mean, then squared deviations) in binary128");
+VT_REFERENCE_REDUCTION(logsumexp, "max-shifted exp-sum-log in binary128");
+
+}  // namespace
+}  // namespace vt::ref
