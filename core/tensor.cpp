@@ -43,6 +43,16 @@ template <class F> decltype(auto) visit_any(DType t, F&& f) {
   throw Error("", {}, "corrupt dtype");
 }
 
+/// normalize_axis for an axis that indexes the tensor's own dimensions. normalize_axis lets a
+/// 0-d tensor take axis 0 or −1 (for single-axis ops such as softmax), but a 0-d tensor has no
+/// dimension to index: dim/transpose/slice/squeeze of it must throw, not read shape_[0].
+std::size_t dim_index(std::int64_t axis, std::int64_t ndim, std::string_view op) {
+  if (ndim == 0)
+    throw Error(std::string(op), {},
+                "axis " + std::to_string(axis) + " is out of range for 0-d input");
+  return static_cast<std::size_t>(normalize_axis(axis, ndim, op));
+}
+
 template <class T> constexpr bool is_floating_v =
     std::is_same_v<T, float> || std::is_same_v<T, double> || std::is_same_v<T, hp_t>;
 
@@ -133,7 +143,7 @@ void Tensor::validate_bounds() const {
 }
 
 std::int64_t Tensor::dim(std::int64_t axis) const {
-  return shape_[static_cast<std::size_t>(normalize_axis(axis, ndim(), "dim"))];
+  return shape_[dim_index(axis, ndim(), "dim")];
 }
 
 bool Tensor::is_contiguous() const {
@@ -173,14 +183,13 @@ Tensor Tensor::permute(const std::vector<std::int64_t>& order) const {
 Tensor Tensor::transpose(std::int64_t a, std::int64_t b) const {
   std::vector<std::int64_t> order(static_cast<std::size_t>(ndim()));
   for (std::size_t k = 0; k < order.size(); ++k) order[k] = static_cast<std::int64_t>(k);
-  std::swap(order[static_cast<std::size_t>(normalize_axis(a, ndim(), "transpose"))],
-            order[static_cast<std::size_t>(normalize_axis(b, ndim(), "transpose"))]);
+  std::swap(order[dim_index(a, ndim(), "transpose")], order[dim_index(b, ndim(), "transpose")]);
   return permute(order);
 }
 
 Tensor Tensor::slice(std::int64_t axis, std::int64_t start, std::int64_t stop,
                      std::int64_t step) const {
-  std::size_t a = static_cast<std::size_t>(normalize_axis(axis, ndim(), "slice"));
+  std::size_t a = dim_index(axis, ndim(), "slice");
   if (step == 0) throw Error("slice", {shape_}, "step must not be zero");
   const std::int64_t n = shape_[a];
   // NumPy's PySlice_AdjustIndices.
@@ -196,13 +205,19 @@ Tensor Tensor::slice(std::int64_t axis, std::int64_t start, std::int64_t stop,
   };
   start = adjust(start, true);
   stop = adjust(stop, false);
+  // PySlice_AdjustIndices' length formula: unlike ceil((stop - start) / step) written as
+  // (stop - start + step - 1) / step it cannot overflow for steps near ±2^63 (and -step is
+  // never formed for step = INT64_MIN, where every slice has at most one element).
   std::int64_t len = 0;
-  if (step > 0 && stop > start) len = (stop - start + step - 1) / step;
-  if (step < 0 && start > stop) len = (start - stop + (-step) - 1) / (-step);
+  if (step > 0 && stop > start) len = (stop - start - 1) / step + 1;
+  if (step < 0 && start > stop)
+    len = (step == std::numeric_limits<std::int64_t>::min() ? 0 : (start - stop - 1) / -step) + 1;
   Tensor t = *this;
   if (len > 0) t.offset_ = checked_add(offset_, checked_mul(start, strides_[a], "slice"), "slice");
   t.shape_[a] = len;
-  t.strides_[a] = checked_mul(strides_[a], step, "slice");
+  // A dimension of length ≤ 1 never steps: keep its stride instead of forming stride·step,
+  // which can overflow for a huge step although the view itself is valid (x[::2**62]).
+  t.strides_[a] = len > 1 ? checked_mul(strides_[a], step, "slice") : strides_[a];
   t.numel_ = shape_numel(t.shape_);
   return t;
 }
@@ -235,7 +250,7 @@ Tensor Tensor::expand(const Shape& shape) const {
 }
 
 Tensor Tensor::squeeze(std::int64_t axis) const {
-  std::size_t a = static_cast<std::size_t>(normalize_axis(axis, ndim(), "squeeze"));
+  std::size_t a = dim_index(axis, ndim(), "squeeze");
   if (shape_[a] != 1)
     throw Error("squeeze", {shape_}, "cannot squeeze axis " + std::to_string(axis) +
                                          " of size " + std::to_string(shape_[a]));
@@ -383,6 +398,7 @@ bool Tensor::overlaps(const Tensor& other) const {
 bool Tensor::has_internal_overlap() const {
   // Sufficient test for injectivity: sorted by |stride|, each stride exceeds the span of all
   // smaller ones. Conservative: a few exotic injective layouts are reported as overlapping.
+  if (numel_ == 0) return false;  // no element, so no two indices can share one
   std::vector<std::pair<std::int64_t, std::int64_t>> dims;  // (|stride|, size)
   for (std::size_t k = 0; k < shape_.size(); ++k)
     if (shape_[k] > 1) dims.emplace_back(std::abs(strides_[k]), shape_[k]);

@@ -127,8 +127,9 @@ BOOST_AUTO_TEST_CASE(ulp_class_measures_in_units_of_the_target) {
   BOOST_TEST(c.failures == 0);
   BOOST_TEST(c.max_error == 0.75, boost::test_tools::tolerance(1e-12));
   BOOST_TEST(compare_one(y, 1.0, k_half).failures == 1);
-  // Below a power of two the spacing halves: 1 − 2^-24 is one float32 ulp (2^-24) below 1.
-  BOOST_TEST(static_cast<double>(ulp_error(hp_t(1) - bmp::ldexp(hp_t(1), -24), hp_t(1) - bmp::ldexp(hp_t(1), -23), DType::f32)) == 2.0);
+  // Below a power of two the spacing halves: in [0.5, 1) a float32 ulp is 2^-24.
+  BOOST_TEST(static_cast<double>(ulp_error(hp_t(1) - bmp::ldexp(hp_t(1), -24), hp_t(1) - bmp::ldexp(hp_t(1), -23), DType::f32)) == 1.0);
+  BOOST_TEST(static_cast<double>(ulp_error(hp_t(1) + bmp::ldexp(hp_t(1), -23), hp_t(1) - bmp::ldexp(hp_t(1), -24), DType::f32)) == 3.0);
   // Subnormal range: the spacing is denorm_min.
   const hp_t tiny = bmp::ldexp(hp_t(3), -149);
   BOOST_TEST(static_cast<double>(ulp_error(bmp::ldexp(hp_t(1), -149), tiny, DType::f32)) == 2.0);

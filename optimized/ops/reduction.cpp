@@ -20,10 +20,11 @@
 // that values near the overflow threshold give inf only where the true result rounds to inf.
 // Accuracy: sum/mean/var/logsumexp are sum-bound (their specs bound any summation order); mean is
 // ŝ / n (one division, so exact-by-construction inputs give the correctly rounded mean); var is
-// two-pass; logsumexp shifts by the maximum; its float32 exp is exp_f32 below (< 0.51 ulp).
+// two-pass; logsumexp shifts by the maximum; its float32 exp is exp_f32 (optimized/core/math.hpp, < 0.51 ulp).
 // max/min/argmax are exact: IEEE 754-2019 maximum/minimum (NaN propagates, +0 > −0).
 #include "core/registry.hpp"
 #include "core/tensor.hpp"
+#include "optimized/core/math.hpp"
 #include "optimized/core/parallel.hpp"
 
 #include <algorithm>
@@ -45,54 +46,6 @@ constexpr std::int64_t kTile = 256;     // columns accumulated together
 constexpr std::int64_t kNarrow = 16;    // fewer columns than this are transposed into rows
 template <class T>
 inline constexpr int kLanes = 256 / static_cast<int>(sizeof(T));
-
-/// e^x for float, evaluated in double and rounded once: x = k·ln2 + r with k = round(x·log2 e),
-/// |r| ≤ 0.347; e^r by its degree-8 Taylor polynomial (truncation ≤ 0.347⁹/9!·e^0.347 < 3e-10
-/// relative; r's own error < 3e-14), times 2^k built from the exponent bits. The double result is
-/// within 6e-10 relative of e^x, so after the final rounding the float is within 0.51 ulp (also
-/// for subnormal results); measured: 0.503 ulp at most over every 61st float and every float in
-/// the under/overflow ranges, against expl. Plain arithmetic only, so GCC vectorizes loops
-/// calling it (glibc's expf is a scalar call, ~2 ns; this is ~0.7 ns). Inputs are clamped to
-/// [−104, 89]: below, e^x < 2^-150 rounds to 0; above, it overflows to inf, as it should. NaN
-/// propagates through the arithmetic.
-inline float exp_f32(float xf) {
-  constexpr double kLog2e = 0x1.71547652b82fep0;
-  constexpr double kLn2 = 0x1.62e42fefa39efp-1;
-  constexpr double kShifter = 0x1.8p52;  // adding it rounds to an integer in the low bits
-  // The clamp works on the bit pattern with masks: integer operations, which GCC vectorizes
-  // (floating compares may trap under the default -ftrapping-math, which keeps them branches).
-  std::uint32_t b = std::bit_cast<std::uint32_t>(xf);
-  const std::uint32_t mag = b & 0x7fffffffu;
-  const std::uint32_t not_nan = mag <= 0x7f800000u;
-  const std::uint32_t low = 0u - ((b >> 31) & (mag > 0x42D00000u) & not_nan);    // x < −104
-  const std::uint32_t high = 0u - ((~b >> 31) & (mag > 0x42B20000u) & not_nan);  // x > 89
-  b = (b & ~(low | high)) | (0xC2D00000u & low) | (0x42B20000u & high);
-  const double x = static_cast<double>(std::bit_cast<float>(b));
-  const double kd_shifted = x * kLog2e + kShifter;
-  const std::int64_t k =
-      std::bit_cast<std::int64_t>(kd_shifted) - std::bit_cast<std::int64_t>(kShifter);
-  const double kd = kd_shifted - kShifter;
-  const double r = x - kd * kLn2;
-  double p = 1.0 / 40320;
-  p = p * r + 1.0 / 5040;
-  p = p * r + 1.0 / 720;
-  p = p * r + 1.0 / 120;
-  p = p * r + 1.0 / 24;
-  p = p * r + 1.0 / 6;
-  p = p * r + 0.5;
-  p = p * r + 1.0;
-  p = p * r + 1.0;
-  const double scale = std::bit_cast<double>((k + 1023) << 52);
-  return static_cast<float>(p * scale);
-}
-
-template <class T>
-inline T exp_t(T x) {
-  if constexpr (std::is_same_v<T, float>)
-    return exp_f32(x);
-  else
-    return std::exp(x);  // glibc exp: < 1 ulp
-}
 
 // ---- terms of a sum (what is added per element) -----------------------------------------------
 

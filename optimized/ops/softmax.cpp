@@ -1,6 +1,6 @@
 // optimized/ops/softmax.cpp — float32/float64 softmax and log_softmax along one axis.
 // Shaped this way because: softmax is three passes over a row that stays in cache (max, exp and
-// sum, scale), and the exp pass dominates — so the float32 exp is exp_f32 below, plain arithmetic
+// sum, scale), and the exp pass dominates — so the float32 exp is exp_f32 (optimized/core/math.hpp), plain arithmetic
 // in double that GCC vectorizes (glibc's expf is a scalar call, ~2 ns each); float64 calls glibc
 // exp. The input is viewed as (outer, len, inner) along the axis:
 //  - inner == 1: each row is contiguous; rows are spread over the thread pool; the row sum uses
@@ -15,6 +15,7 @@
 // log_softmax is fl(fl(x − m) − fl(log s)). Special rows as PyTorch (NaN or +inf: NaN row).
 #include "core/registry.hpp"
 #include "core/tensor.hpp"
+#include "optimized/core/math.hpp"
 #include "optimized/core/parallel.hpp"
 
 #include <algorithm>
@@ -34,48 +35,6 @@ constexpr std::int64_t kGrain = 8192;  // elements per parallel chunk (exp costs
 constexpr std::int64_t kTile = 256;    // rows (along a non-last axis) processed together
 template <class T>
 inline constexpr int kLanes = 256 / static_cast<int>(sizeof(T));
-
-/// e^x for float, evaluated in double and rounded once (the same function as in
-/// optimized/ops/reduction.cpp, which gives the analysis): within 0.51 ulp, subnormal results
-/// included; inputs clamped to [−104, 89] (0 below, inf above); NaN propagates.
-inline float exp_f32(float xf) {
-  constexpr double kLog2e = 0x1.71547652b82fep0;
-  constexpr double kLn2 = 0x1.62e42fefa39efp-1;
-  constexpr double kShifter = 0x1.8p52;
-  // The clamp works on the bit pattern with masks: integer operations, which GCC vectorizes
-  // (floating compares may trap under the default -ftrapping-math, which keeps them branches).
-  std::uint32_t b = std::bit_cast<std::uint32_t>(xf);
-  const std::uint32_t mag = b & 0x7fffffffu;
-  const std::uint32_t not_nan = mag <= 0x7f800000u;
-  const std::uint32_t low = 0u - ((b >> 31) & (mag > 0x42D00000u) & not_nan);    // x < −104
-  const std::uint32_t high = 0u - ((~b >> 31) & (mag > 0x42B20000u) & not_nan);  // x > 89
-  b = (b & ~(low | high)) | (0xC2D00000u & low) | (0x42B20000u & high);
-  const double x = static_cast<double>(std::bit_cast<float>(b));
-  const double kd_shifted = x * kLog2e + kShifter;
-  const std::int64_t k =
-      std::bit_cast<std::int64_t>(kd_shifted) - std::bit_cast<std::int64_t>(kShifter);
-  const double kd = kd_shifted - kShifter;
-  const double r = x - kd * kLn2;
-  double p = 1.0 / 40320;
-  p = p * r + 1.0 / 5040;
-  p = p * r + 1.0 / 720;
-  p = p * r + 1.0 / 120;
-  p = p * r + 1.0 / 24;
-  p = p * r + 1.0 / 6;
-  p = p * r + 0.5;
-  p = p * r + 1.0;
-  p = p * r + 1.0;
-  const double scale = std::bit_cast<double>((k + 1023) << 52);
-  return static_cast<float>(p * scale);
-}
-
-template <class T>
-inline T exp_t(T x) {
-  if constexpr (std::is_same_v<T, float>)
-    return exp_f32(x);
-  else
-    return std::exp(x);
-}
 
 /// NaN-propagating maximum step: v replaces a when larger or NaN (a NaN a is never replaced).
 template <class T>
