@@ -302,7 +302,9 @@ Tensor place_input(const Tensor& logical, InputPlacement p, Rng& rng) {
       std::vector<std::int64_t> candidates;
       for (std::int64_t k = 0; k < nd; ++k)
         if (s[static_cast<std::size_t>(k)] > 1) candidates.push_back(k);
-      if (candidates.empty()) return logical;
+      // With a single non-unit dimension the repeated slice is one value: the whole input would
+      // be constant. Such inputs get the strided placement instead.
+      if (candidates.size() < 2) return place_input(logical, InputPlacement::strided, rng);
       std::uniform_int_distribution<std::size_t> pick(0, candidates.size() - 1);
       const std::int64_t k = candidates[pick(rng)];
       Tensor row = logical.slice(k, 0, 1).clone();  // keep one slice, repeat it along k

@@ -113,7 +113,7 @@ std::string Ledger::serialize() const {
       continue;
     }
     const LedgerEntry& e = entries_[static_cast<std::size_t>(l.entry)];
-    std::snprintf(buf, sizeof buf, "%-12s %-10s %-10s %-8s %-6s %-10.3g", e.op.c_str(),
+    std::snprintf(buf, sizeof buf, "%-12s %-10s %-14s %-8s %-6s %-10.3g", e.op.c_str(),
                   e.backend.c_str(), e.variant.c_str(), e.dtype.c_str(), e.unit.c_str(), e.accepted);
     std::string line = buf;
     if (!e.note.empty()) line += " # " + e.note;

@@ -1,0 +1,104 @@
+// reference/ops/unary.hpp — unary elementwise ops: the spec.
+// What it is: the scalar definition of neg, abs, sqrt, exp, log, tanh, sigmoid, relu and gelu,
+// with their special values written out, and one loop that applies a definition elementwise.
+// What it is not: fast, or aware of dtype — Real is float128 when registered, and the harness
+// rounds the result to the dtype under test.
+#pragma once
+
+#include "core/shape.hpp"
+#include "core/tensor.hpp"
+#include "reference/core/reference.hpp"
+
+#include <cmath>
+#include <limits>
+
+namespace vt::ref {
+
+/// −x (flips the sign of zeros and NaNs too).
+template <class Real>
+Real neg_scalar(Real x) {
+  return -x;
+}
+
+/// |x|; abs(−0) = +0, abs(±inf) = +inf, abs(NaN) = NaN.
+template <class Real>
+Real abs_scalar(Real x) {
+  if (is_nan(x)) return quiet_nan<Real>();
+  return sign_bit(x) ? Real(-x) : x;
+}
+
+/// IEEE square root: sqrt(−0) = −0, sqrt(x < 0) = NaN, sqrt(+inf) = +inf.
+template <class Real>
+Real sqrt_scalar(Real x) {
+  using boost::multiprecision::sqrt;
+  using std::sqrt;
+  return sqrt(x);
+}
+
+/// e^x; exp(−inf) = +0, exp(+inf) = +inf.
+template <class Real>
+Real exp_scalar(Real x) {
+  using boost::multiprecision::exp;
+  using std::exp;
+  return exp(x);
+}
+
+/// Natural logarithm: log(±0) = −inf, log(x < 0) = NaN, log(+inf) = +inf.
+template <class Real>
+Real log_scalar(Real x) {
+  using boost::multiprecision::log;
+  using std::log;
+  return log(x);
+}
+
+/// Hyperbolic tangent: tanh(±0) = ±0, tanh(±inf) = ±1.
+template <class Real>
+Real tanh_scalar(Real x) {
+  using boost::multiprecision::tanh;
+  using std::tanh;
+  return tanh(x);
+}
+
+/// Logistic function σ(x) = 1 / (1 + e^{−x}). Evaluated as 1/(1 + e^{−x}) for x ≥ 0 and as
+/// e^{x}/(1 + e^{x}) for x < 0, so e^{…} never overflows: σ(−inf) = +0, σ(+inf) = 1.
+template <class Real>
+Real sigmoid_scalar(Real x) {
+  using boost::multiprecision::exp;
+  using std::exp;
+  if (is_nan(x)) return quiet_nan<Real>();
+  if (x >= 0) return Real(1) / (Real(1) + exp(-x));
+  const Real e = exp(x);
+  return e / (Real(1) + e);
+}
+
+/// Rectified linear unit, as PyTorch and NumPy's maximum(x, 0) define it for floats:
+/// relu(x) = x for x > 0, NaN for NaN x (NaN propagates), and +0 otherwise — so relu(−0) = +0.
+template <class Real>
+Real relu_scalar(Real x) {
+  if (is_nan(x)) return quiet_nan<Real>();
+  return x > 0 ? x : Real(0);
+}
+
+/// GELU, the exact (erf) form: gelu(x) = x·Φ(x) = ½·x·erfc(−x/√2).
+/// The erfc form avoids the cancellation of 1 + erf(x/√2) for negative x. At the infinities it
+/// takes the limits: gelu(+inf) = +inf and gelu(−inf) = −0 (x·Φ(x) → 0 from below), where the
+/// formula itself would give −inf·0 = NaN. gelu(±0) = ±0.
+template <class Real>
+Real gelu_scalar(Real x) {
+  using boost::multiprecision::erfc;
+  using boost::multiprecision::sqrt;
+  using std::erfc;
+  using std::sqrt;
+  if (is_nan(x)) return quiet_nan<Real>();
+  if (x == -std::numeric_limits<Real>::infinity()) return -Real(0);
+  if (x == std::numeric_limits<Real>::infinity()) return x;
+  return Real(0.5) * x * erfc(-x / sqrt(Real(2)));
+}
+
+// out = f(x) elementwise; x, out: same shape (out may alias x).
+template <class Real, class F>
+void unary_forward(View<Real> x, View<Real> out, F f) {
+  for_each_index(out.shape, [&](const auto& i) { out[i] = f(x[i]); });
+}
+
+}  // namespace vt::ref
