@@ -45,6 +45,7 @@ std::string Case::describe() const {
   if (threads > 0) s += " threads=" + std::to_string(threads);
   if (parallel_threshold >= 0) s += " threshold=" + std::to_string(parallel_threshold);
   if (!value_note.empty()) s += " values: " + value_note;
+  if (attempt > 0) s += " (draw " + std::to_string(attempt + 1) + ")";
   return s;
 }
 
@@ -169,12 +170,12 @@ void fill_values(Tensor& t, const OpSpec& spec, const Layout& layout, std::size_
     }
     case Regime::random: {
       const int dist = (index + static_cast<int>(input)) % 4;
-      // A one-element operand is broadcast against the others: drawn from the middle half of
+      // A one-element operand is broadcast against the others: drawn from the middle quarter of
       // the domain so that, e.g., minimum(x, c) is not constant.
       Domain mid = d;
       if (n == 1) {
-        mid.lo = d.lo + (d.hi - d.lo) / 4;
-        mid.hi = d.hi - (d.hi - d.lo) / 4;
+        mid.lo = d.lo + (d.hi - d.lo) * 3 / 8;
+        mid.hi = d.hi - (d.hi - d.lo) * 3 / 8;
       }
       for (auto& x : v) x = random_value(rng, mid, dist);
       static const char* names[] = {"uniform", "normal", "log-uniform", "clustered"};
@@ -182,7 +183,12 @@ void fill_values(Tensor& t, const OpSpec& spec, const Layout& layout, std::size_
       break;
     }
     case Regime::structural: {
-      for (auto& x : v) x = random_value(rng, d, 0);
+      Domain mid = d;  // a broadcast scalar from the middle quarter, as in the random regime
+      if (n == 1) {
+        mid.lo = d.lo + (d.hi - d.lo) * 3 / 8;
+        mid.hi = d.hi - (d.hi - d.lo) * 3 / 8;
+      }
+      for (auto& x : v) x = random_value(rng, mid, 0);
       break;
     }
     case Regime::adversarial: {
@@ -324,7 +330,7 @@ int regime_case_count(const OpSpec& spec, Regime regime, int cases_per_regime,
 }
 
 Case make_case(const OpSpec& spec, DType dtype, Regime regime, int index, std::uint64_t seed,
-               int cases_per_regime) {
+               int cases_per_regime, int attempt) {
   (void)cases_per_regime;
   Case c;
   c.op = spec.name;
@@ -338,8 +344,10 @@ Case make_case(const OpSpec& spec, DType dtype, Regime regime, int index, std::u
   c.layout.attrs = validate_attrs(spec.attrs, c.layout.attrs, spec.name);
   c.exact = regime == Regime::exact;
 
+  c.attempt = attempt;
   Rng rng(mix_seed(seed, spec.name + "/" + std::string(dtype_name(dtype)) + "/" +
-                             regime_name(regime) + "/" + std::to_string(index)));
+                             regime_name(regime) + "/" + std::to_string(index) +
+                             (attempt ? "/attempt" + std::to_string(attempt) : "")));
   const std::size_t n_in = c.layout.shapes.size();
   // Placement: only the structural and (partly) random regimes move data off the plain layout.
   static const InputPlacement cycle[] = {InputPlacement::contiguous, InputPlacement::strided,

@@ -29,6 +29,7 @@ struct Case {
   int threads = 0;                   // 0: leave the process setting alone
   std::int64_t parallel_threshold = -1;  // -1: default
   bool exact = false;                // exact-by-construction values: compare bit for bit
+  int attempt = 0;                   // > 0: values redrawn because earlier draws were vacuous
   std::string value_note;            // which distribution / adversarial pattern
   std::string describe() const;      // "structural #3 (3, 17) ⊕ (3, 1) strided/contiguous → in-place, 3 threads"
 };
@@ -38,9 +39,11 @@ struct Case {
 int regime_case_count(const OpSpec& spec, Regime regime, int cases_per_regime,
                       std::uint64_t seed);
 
-/// Builds case `index` of `regime` deterministically from (seed, op, dtype, regime, index).
+/// Builds case `index` of `regime` deterministically from (seed, op, dtype, regime, index,
+/// attempt). Attempt 0 is the case; later attempts redraw values and placement choices (the
+/// harness retries when a draw's reference output is vacuous).
 Case make_case(const OpSpec& spec, DType dtype, Regime regime, int index, std::uint64_t seed,
-               int cases_per_regime);
+               int cases_per_regime, int attempt = 0);
 
 /// A stable 64-bit mix used to derive per-case streams.
 std::uint64_t mix_seed(std::uint64_t seed, const std::string& salt);
