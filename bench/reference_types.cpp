@@ -1,6 +1,7 @@
 // bench/reference_types.cpp — how the reference's scalar type was chosen: ns per multiply-add of a
 // length-1000 dot product in each Boost.Multiprecision type with ≥ 113 significand bits (and
-// double for scale). What it is not: a benchmark of any op. Run: build/release/bench/reference_types
+// double for scale). What it is not: a benchmark of any op. Run:
+// build/release/bench/reference_types
 #include <benchmark/benchmark.h>
 
 #include <boost/multiprecision/cpp_bin_float.hpp>
@@ -12,7 +13,8 @@
 
 namespace {
 
-template <class Real> void BM_dot1000(benchmark::State& state) {
+template <class Real>
+void BM_dot1000(benchmark::State& state) {
   std::mt19937_64 rng(1);
   std::uniform_real_distribution<double> u(-1, 1);
   std::vector<Real> a(1000), b(1000);
@@ -25,9 +27,9 @@ template <class Real> void BM_dot1000(benchmark::State& state) {
     for (std::size_t i = 0; i < a.size(); ++i) s += a[i] * b[i];
     benchmark::DoNotOptimize(s);
   }
-  state.counters["ns_per_madd"] = benchmark::Counter(
-      static_cast<double>(state.iterations()) * 1000.0,
-      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["ns_per_madd"] =
+      benchmark::Counter(static_cast<double>(state.iterations()) * 1000.0,
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
 using boost::multiprecision::cpp_bin_float_50;

@@ -52,10 +52,12 @@ int cmd_list(bool check, bool verbose) {
   std::printf("\n");
   int missing = 0;
   for (const OpSpec* s : SpecRegistry::instance().all()) {
-    std::printf("%-12s %-12s %-10s", s->name.c_str(), s->family.c_str(), class_name(s->accuracy.cls));
+    std::printf("%-12s %-12s %-10s", s->name.c_str(), s->family.c_str(),
+                class_name(s->accuracy.cls));
     for (const std::string& b : backends) {
       const Implementation* impl = Registry::instance().find(s->name, b);
-      const bool promised = std::find(s->backends.begin(), s->backends.end(), b) != s->backends.end();
+      const bool promised =
+          std::find(s->backends.begin(), s->backends.end(), b) != s->backends.end();
       std::string cell;
       if (impl) {
         cell = std::string("✓/") + (impl->backward ? "✓" : (s->differentiable ? "—" : "·"));
@@ -81,10 +83,12 @@ int cmd_list(bool check, bool verbose) {
     std::printf("%-12s has implementations but no spec\n", op.c_str());
     ++missing;
   }
-  std::printf("\nf/b = forward/backward; ✓ implemented, — backward not yet implemented, "
-              "· not promised by the spec, MISSING promised but absent\n");
+  std::printf(
+      "\nf/b = forward/backward; ✓ implemented, — backward not yet implemented, "
+      "· not promised by the spec, MISSING promised but absent\n");
   if (check && missing) {
-    std::fprintf(stderr, "veritensor list --check: %d promised implementation(s) missing\n", missing);
+    std::fprintf(stderr, "veritensor list --check: %d promised implementation(s) missing\n",
+                 missing);
     return 1;
   }
   return 0;
@@ -108,9 +112,11 @@ int cmd_eval(const std::string& op, const std::vector<std::string>& attr_args,
   const Attrs attrs = validate_attrs(spec->attrs, given, op);
   const int n_in = static_cast<int>(in_paths.size());
   if (n_in < spec->min_inputs || n_in > spec->max_inputs)
-    throw Error(op, {}, "takes " + std::to_string(spec->min_inputs) +
-                            (spec->max_inputs != spec->min_inputs ? "–" + std::to_string(spec->max_inputs) : "") +
-                            " input(s), " + std::to_string(n_in) + " given");
+    throw Error(
+        op, {},
+        "takes " + std::to_string(spec->min_inputs) +
+            (spec->max_inputs != spec->min_inputs ? "–" + std::to_string(spec->max_inputs) : "") +
+            " input(s), " + std::to_string(n_in) + " given");
   std::vector<Tensor> inputs;
   for (const std::string& p : in_paths) inputs.push_back(read_npy(p));
   std::vector<Shape> shapes;
@@ -121,11 +127,13 @@ int cmd_eval(const std::string& op, const std::vector<std::string>& attr_args,
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     const DType d = inputs[i].dtype();
     if (!is_float(d))
-      throw Error(op, shapes, "input " + in_paths[i] + " has dtype " + std::string(dtype_name(d)) +
-                                  "; this op takes float32 or float64 arrays");
+      throw Error(op, shapes,
+                  "input " + in_paths[i] + " has dtype " + std::string(dtype_name(d)) +
+                      "; this op takes float32 or float64 arrays");
     if (have_float && d != dtype)
-      throw Error(op, shapes, "inputs mix " + std::string(dtype_name(dtype)) + " and " +
-                                  std::string(dtype_name(d)) + "; cast them to one dtype first");
+      throw Error(op, shapes,
+                  "inputs mix " + std::string(dtype_name(dtype)) + " and " +
+                      std::string(dtype_name(d)) + "; cast them to one dtype first");
     if (!have_float && !dtype_arg.empty() && d != dtype)
       throw Error(op, shapes, "--dtype " + dtype_arg + " does not match input " + in_paths[i]);
     dtype = d;
@@ -136,28 +144,33 @@ int cmd_eval(const std::string& op, const std::vector<std::string>& attr_args,
 
   const std::vector<OutputDesc> descs = spec->shape_rule(shapes, attrs);
   if (out_paths.size() != descs.size())
-    throw Error(op, shapes, "produces " + std::to_string(descs.size()) + " output(s); " +
-                                std::to_string(out_paths.size()) + " --out path(s) given");
+    throw Error(op, shapes,
+                "produces " + std::to_string(descs.size()) + " output(s); " +
+                    std::to_string(out_paths.size()) + " --out path(s) given");
   const Implementation* impl = Registry::instance().find(op, backend_name, variant);
   if (!impl)
-    throw Error(op, shapes, "no implementation for backend '" + backend_name + "'" +
-                                (variant.empty() ? "" : " variant '" + variant + "'"));
+    throw Error(op, shapes,
+                "no implementation for backend '" + backend_name + "'" +
+                    (variant.empty() ? "" : " variant '" + variant + "'"));
   const bool reference = impl->backend == backend::reference;
-  if (!reference && std::find(impl->dtypes.begin(), impl->dtypes.end(), dtype) == impl->dtypes.end())
+  if (!reference &&
+      std::find(impl->dtypes.begin(), impl->dtypes.end(), dtype) == impl->dtypes.end())
     throw Error(op, shapes, backend_name + " does not support " + std::string(dtype_name(dtype)));
 
   OpCall call{{}, attrs, {}};
   for (const Tensor& t : inputs) call.inputs.push_back(reference ? t.to(DType::hp) : t);
   for (const OutputDesc& d : descs)
-    call.outputs.push_back(Tensor::empty(d.shape, output_dtype(d, reference ? DType::hp : dtype, attrs)));
+    call.outputs.push_back(
+        Tensor::empty(d.shape, output_dtype(d, reference ? DType::hp : dtype, attrs)));
   impl->forward(call);
   for (std::size_t i = 0; i < descs.size(); ++i) {
     Tensor out = call.outputs[i];
     // The reference writes float64 (or the requested dtype for cast) rounded once from float128.
-    if (out.dtype() == DType::hp) out = out.to(output_dtype(descs[i], DType::f64, attrs) == DType::f32 &&
-                                                        descs[i].kind == OutKind::attr_dtype
-                                                    ? DType::f32
-                                                    : DType::f64);
+    if (out.dtype() == DType::hp)
+      out = out.to(output_dtype(descs[i], DType::f64, attrs) == DType::f32 &&
+                           descs[i].kind == OutKind::attr_dtype
+                       ? DType::f32
+                       : DType::f64);
     write_npy(out_paths[i], out);
   }
   return 0;
@@ -173,31 +186,39 @@ int main(int argc, char** argv) {
   // list
   auto* list = app.add_subcommand("list", "coverage matrix: op × backend × {forward, backward}");
   bool list_check = false, list_verbose = false;
-  list->add_flag("--check", list_check, "exit 1 when a spec promises an implementation that does not exist");
+  list->add_flag("--check", list_check,
+                 "exit 1 when a spec promises an implementation that does not exist");
   list->add_flag("-v,--verbose", list_verbose, "list every variant with its technique");
 
   // verify
-  auto* verify = app.add_subcommand("verify", "cross-check implementations against the float128 reference");
+  auto* verify =
+      app.add_subcommand("verify", "cross-check implementations against the float128 reference");
   Options opts;
   std::vector<std::string> ops, backends, dtypes;
   std::string regime, json_path, junit_path;
   int case_index = -1;
   bool update_ledger = false, no_ledger = false, ledger_report = false;
   verify->add_option("--op", ops, "op names or globs, comma-separated (default: all)");
-  verify->add_option("--backend", backends, "backends, comma-separated (default: all but the reference)");
-  verify->add_option("--variant", opts.variant, "variant name, or 'all' (default: each backend's default)");
+  verify->add_option("--backend", backends,
+                     "backends, comma-separated (default: all but the reference)");
+  verify->add_option("--variant", opts.variant,
+                     "variant name, or 'all' (default: each backend's default)");
   verify->add_option("--dtype", dtypes, "float32,float64 (default: both)");
   verify->add_option("--seed", opts.seed, "seed of the case streams")->capture_default_str();
   verify->add_option("--cases", opts.cases_per_regime, "cases per regime (default: one per layout)")
       ->check(CLI::Range(0, 1000000));
-  verify->add_option("--regime", regime, "only this regime: exact, random, adversarial, structural");
-  verify->add_option("--case", case_index, "only case K of the regime (needs --regime)")->check(CLI::NonNegativeNumber);
+  verify->add_option("--regime", regime,
+                     "only this regime: exact, random, adversarial, structural");
+  verify->add_option("--case", case_index, "only case K of the regime (needs --regime)")
+      ->check(CLI::NonNegativeNumber);
   verify->add_option("--threads", opts.threads, "thread count for cases that do not set their own")
       ->check(CLI::Range(1, 1024));
   verify->add_option("--json", json_path, "write the report as JSON");
   verify->add_option("--junit", junit_path, "write the report as JUnit XML");
-  verify->add_option("--save-failures", opts.save_failures_dir, "write inputs/expected/got of failures as .npy");
-  verify->add_option("--ledger", opts.ledger_path, "error ledger file (default: verify/ledger.txt)");
+  verify->add_option("--save-failures", opts.save_failures_dir,
+                     "write inputs/expected/got of failures as .npy");
+  verify->add_option("--ledger", opts.ledger_path,
+                     "error ledger file (default: verify/ledger.txt)");
   verify->add_flag("--update-ledger", update_ledger, "record this run's maxima in the ledger");
   verify->add_flag("--ledger-report", ledger_report, "report ledger excesses without failing");
   verify->add_flag("--no-ledger", no_ledger, "do not compare with the ledger");
@@ -226,7 +247,8 @@ int main(int argc, char** argv) {
   try {
     if (*list) return cmd_list(list_check, list_verbose);
     if (*eval)
-      return cmd_eval(eval_op, eval_attrs, eval_backend, eval_variant, eval_in, eval_out, eval_dtype);
+      return cmd_eval(eval_op, eval_attrs, eval_backend, eval_variant, eval_in, eval_out,
+                      eval_dtype);
 
     opts.ops = split_commas(ops);
     opts.backends = split_commas(backends);
@@ -234,7 +256,8 @@ int main(int argc, char** argv) {
       opts.dtypes.clear();
       for (const std::string& d : split_commas(dtypes)) {
         const DType t = parse_dtype(d);
-        if (t != DType::f32 && t != DType::f64) throw Error("", {}, "--dtype takes float32 and/or float64");
+        if (t != DType::f32 && t != DType::f64)
+          throw Error("", {}, "--dtype takes float32 and/or float64");
         opts.dtypes.push_back(t);
       }
     }
@@ -253,7 +276,8 @@ int main(int argc, char** argv) {
       if (!p.empty()) {
         auto parent = std::filesystem::path(p).parent_path();
         if (!parent.empty() && !std::filesystem::is_directory(parent))
-          throw Error("", {}, "cannot write " + p + ": directory " + parent.string() + " does not exist");
+          throw Error("", {},
+                      "cannot write " + p + ": directory " + parent.string() + " does not exist");
       }
 
     print_table_header(stdout);

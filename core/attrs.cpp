@@ -87,7 +87,8 @@ std::int64_t parse_int(const std::string& text, const std::string& op, const std
 
 AttrValue parse_attr_value(const AttrSpec& spec, const std::string& text, const std::string& op) {
   switch (spec.type) {
-    case AttrType::integer: return parse_int(text, op, spec.name);
+    case AttrType::integer:
+      return parse_int(text, op, spec.name);
     case AttrType::real: {
       // strtod accepts "inf", "nan" and hex floats, as NumPy's float() does.
       if (text.empty()) throw Error(op, {}, "attribute " + spec.name + ": empty value");
@@ -110,7 +111,8 @@ AttrValue parse_attr_value(const AttrSpec& spec, const std::string& text, const 
       std::size_t pos = 0;
       while (pos <= t.size()) {
         std::size_t comma = t.find(',', pos);
-        std::string item = t.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+        std::string item =
+            t.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
         while (!item.empty() && item.front() == ' ') item.erase(item.begin());
         while (!item.empty() && item.back() == ' ') item.pop_back();
         if (!(item.empty() && comma == std::string::npos && !xs.empty()))
@@ -120,12 +122,14 @@ AttrValue parse_attr_value(const AttrSpec& spec, const std::string& text, const 
       }
       return xs;
     }
-    case AttrType::string: return text;
+    case AttrType::string:
+      return text;
   }
   throw Error(op, {}, "attribute " + spec.name + ": unknown type");
 }
 
-Attrs validate_attrs(const std::vector<AttrSpec>& schema, const Attrs& given, const std::string& op) {
+Attrs validate_attrs(const std::vector<AttrSpec>& schema, const Attrs& given,
+                     const std::string& op) {
   Attrs out;
   for (const auto& [name, value] : given.values()) {
     const AttrSpec* s = nullptr;
@@ -134,8 +138,9 @@ Attrs validate_attrs(const std::vector<AttrSpec>& schema, const Attrs& given, co
     if (!s) {
       std::string known;
       for (const AttrSpec& a : schema) known += (known.empty() ? "" : ", ") + a.name;
-      throw Error(op, {}, "unknown attribute '" + name + "'" +
-                              (known.empty() ? " (this op takes none)" : " (known: " + known + ")"));
+      throw Error(op, {},
+                  "unknown attribute '" + name + "'" +
+                      (known.empty() ? " (this op takes none)" : " (known: " + known + ")"));
     }
     AttrValue v = value;
     // Accept an integer where a real is declared; a string where anything is (CLI text).
@@ -151,9 +156,10 @@ Attrs validate_attrs(const std::vector<AttrSpec>& schema, const Attrs& given, co
     if (!ok) throw Error(op, {}, "attribute '" + name + "' has the wrong type");
     auto check_range = [&](double x) {
       if ((s->min && x < *s->min) || (s->max && x > *s->max))
-        throw Error(op, {}, "attribute " + name + "=" + attr_value_str(v) + " is out of range [" +
-                                (s->min ? attr_value_str(*s->min) : "-inf") + ", " +
-                                (s->max ? attr_value_str(*s->max) : "inf") + "]");
+        throw Error(op, {},
+                    "attribute " + name + "=" + attr_value_str(v) + " is out of range [" +
+                        (s->min ? attr_value_str(*s->min) : "-inf") + ", " +
+                        (s->max ? attr_value_str(*s->max) : "inf") + "]");
     };
     if (auto p = std::get_if<std::int64_t>(&v)) check_range(static_cast<double>(*p));
     if (auto p = std::get_if<double>(&v))

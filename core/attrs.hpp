@@ -23,7 +23,7 @@ struct AttrSpec {
   AttrType type = AttrType::integer;
   std::optional<AttrValue> default_value;  // none: the attribute is required
   std::string help;
-  std::optional<double> min, max;  // inclusive range for integer/real (and each entry of ints)
+  std::optional<double> min, max;    // inclusive range for integer/real (and each entry of ints)
   std::vector<std::string> choices;  // allowed values for string attributes (empty: any)
 };
 
@@ -55,6 +55,7 @@ std::string attr_value_str(const AttrValue& v);
 
 /// Checks names, types and ranges against the schema and fills defaults; throws vt::Error
 /// naming the op and the attribute.
-Attrs validate_attrs(const std::vector<AttrSpec>& schema, const Attrs& given, const std::string& op);
+Attrs validate_attrs(const std::vector<AttrSpec>& schema, const Attrs& given,
+                     const std::string& op);
 
 }  // namespace vt

@@ -5,14 +5,22 @@ namespace vt {
 
 std::string_view dtype_name(DType t) {
   switch (t) {
-    case DType::f32: return "float32";
-    case DType::f64: return "float64";
-    case DType::hp: return "float128";
-    case DType::i64: return "int64";
-    case DType::i32: return "int32";
-    case DType::i8: return "int8";
-    case DType::u8: return "uint8";
-    case DType::boolean: return "bool";
+    case DType::f32:
+      return "float32";
+    case DType::f64:
+      return "float64";
+    case DType::hp:
+      return "float128";
+    case DType::i64:
+      return "int64";
+    case DType::i32:
+      return "int32";
+    case DType::i8:
+      return "int8";
+    case DType::u8:
+      return "uint8";
+    case DType::boolean:
+      return "bool";
   }
   return "?";
 }
@@ -26,8 +34,9 @@ DType parse_dtype(std::string_view n) {
   if (n == "int8" || n == "i8") return DType::i8;
   if (n == "uint8" || n == "u8") return DType::u8;
   if (n == "bool") return DType::boolean;
-  throw Error("", {}, "unknown dtype '" + std::string(n) +
-                          "' (expected float32, float64, float128, int64, int32, int8, uint8, bool)");
+  throw Error("", {},
+              "unknown dtype '" + std::string(n) +
+                  "' (expected float32, float64, float128, int64, int32, int8, uint8, bool)");
 }
 
 }  // namespace vt

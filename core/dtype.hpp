@@ -21,14 +21,22 @@ enum class DType : std::uint8_t { f32, f64, hp, i64, i32, i8, u8, boolean };
 
 constexpr std::size_t itemsize(DType t) {
   switch (t) {
-    case DType::f32: return 4;
-    case DType::f64: return 8;
-    case DType::hp: return 16;
-    case DType::i64: return 8;
-    case DType::i32: return 4;
-    case DType::i8: return 1;
-    case DType::u8: return 1;
-    case DType::boolean: return 1;
+    case DType::f32:
+      return 4;
+    case DType::f64:
+      return 8;
+    case DType::hp:
+      return 16;
+    case DType::i64:
+      return 8;
+    case DType::i32:
+      return 4;
+    case DType::i8:
+      return 1;
+    case DType::u8:
+      return 1;
+    case DType::boolean:
+      return 1;
   }
   return 0;
 }
@@ -40,31 +48,63 @@ std::string_view dtype_name(DType t);
 /// Inverse of dtype_name; also accepts "f32", "f64", "hp". Throws vt::Error on anything else.
 DType parse_dtype(std::string_view name);
 
-template <class T> struct dtype_of;
-template <> struct dtype_of<float> { static constexpr DType value = DType::f32; };
-template <> struct dtype_of<double> { static constexpr DType value = DType::f64; };
-template <> struct dtype_of<hp_t> { static constexpr DType value = DType::hp; };
-template <> struct dtype_of<std::int64_t> { static constexpr DType value = DType::i64; };
-template <> struct dtype_of<std::int32_t> { static constexpr DType value = DType::i32; };
-template <> struct dtype_of<std::int8_t> { static constexpr DType value = DType::i8; };
-template <> struct dtype_of<std::uint8_t> { static constexpr DType value = DType::u8; };
-template <> struct dtype_of<bool> { static constexpr DType value = DType::boolean; };
-template <class T> constexpr DType dtype_of_v = dtype_of<T>::value;
+template <class T>
+struct dtype_of;
+template <>
+struct dtype_of<float> {
+  static constexpr DType value = DType::f32;
+};
+template <>
+struct dtype_of<double> {
+  static constexpr DType value = DType::f64;
+};
+template <>
+struct dtype_of<hp_t> {
+  static constexpr DType value = DType::hp;
+};
+template <>
+struct dtype_of<std::int64_t> {
+  static constexpr DType value = DType::i64;
+};
+template <>
+struct dtype_of<std::int32_t> {
+  static constexpr DType value = DType::i32;
+};
+template <>
+struct dtype_of<std::int8_t> {
+  static constexpr DType value = DType::i8;
+};
+template <>
+struct dtype_of<std::uint8_t> {
+  static constexpr DType value = DType::u8;
+};
+template <>
+struct dtype_of<bool> {
+  static constexpr DType value = DType::boolean;
+};
+template <class T>
+constexpr DType dtype_of_v = dtype_of<T>::value;
 
 /// Calls f(T{}) with T the C++ type of a floating dtype (float, double, hp_t).
-template <class F> decltype(auto) dispatch_float(DType t, F&& f);
+template <class F>
+decltype(auto) dispatch_float(DType t, F&& f);
 
 }  // namespace vt
 
 #include "core/error.hpp"
 
 namespace vt {
-template <class F> decltype(auto) dispatch_float(DType t, F&& f) {
+template <class F>
+decltype(auto) dispatch_float(DType t, F&& f) {
   switch (t) {
-    case DType::f32: return f(float{});
-    case DType::f64: return f(double{});
-    case DType::hp: return f(hp_t{});
-    default: break;
+    case DType::f32:
+      return f(float{});
+    case DType::f64:
+      return f(double{});
+    case DType::hp:
+      return f(hp_t{});
+    default:
+      break;
   }
   throw Error("", {}, "unsupported dtype " + std::string(dtype_name(t)) + " (expected a float)");
 }

@@ -17,8 +17,8 @@ Registry& Registry::instance() {
 void Registry::add(Implementation impl) {
   for (const Implementation& i : impls_)
     if (i.op == impl.op && i.backend == impl.backend && i.variant == impl.variant)
-      throw Error(impl.op, {}, "implementation registered twice: " + impl.backend + "/" +
-                                   impl.variant);
+      throw Error(impl.op, {},
+                  "implementation registered twice: " + impl.backend + "/" + impl.variant);
   impls_.push_back(std::move(impl));
 }
 

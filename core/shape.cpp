@@ -10,16 +10,18 @@ namespace vt {
 std::int64_t checked_mul(std::int64_t a, std::int64_t b, std::string_view what) {
   std::int64_t r;
   if (__builtin_mul_overflow(a, b, &r))
-    throw Error("", {}, std::string(what) + ": size overflows int64 (" + std::to_string(a) +
-                            " × " + std::to_string(b) + ")");
+    throw Error("", {},
+                std::string(what) + ": size overflows int64 (" + std::to_string(a) + " × " +
+                    std::to_string(b) + ")");
   return r;
 }
 
 std::int64_t checked_add(std::int64_t a, std::int64_t b, std::string_view what) {
   std::int64_t r;
   if (__builtin_add_overflow(a, b, &r))
-    throw Error("", {}, std::string(what) + ": size overflows int64 (" + std::to_string(a) +
-                            " + " + std::to_string(b) + ")");
+    throw Error("", {},
+                std::string(what) + ": size overflows int64 (" + std::to_string(a) + " + " +
+                    std::to_string(b) + ")");
   return r;
 }
 

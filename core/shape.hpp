@@ -33,7 +33,8 @@ Shape reduced_shape(const Shape& in, const std::vector<std::int64_t>& axes, bool
 
 /// Calls f(index) for every multi-index of `shape` in row-major order (index is a const
 /// std::vector<int64_t>&). Nothing is called when the shape has a zero dimension.
-template <class F> void for_each_index(const Shape& shape, F&& f) {
+template <class F>
+void for_each_index(const Shape& shape, F&& f) {
   const std::size_t nd = shape.size();
   for (std::int64_t d : shape)
     if (d == 0) return;

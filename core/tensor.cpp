@@ -29,16 +29,25 @@ Storage::~Storage() { std::free(data_); }
 
 namespace {
 
-template <class F> decltype(auto) visit_any(DType t, F&& f) {
+template <class F>
+decltype(auto) visit_any(DType t, F&& f) {
   switch (t) {
-    case DType::f32: return f(float{});
-    case DType::f64: return f(double{});
-    case DType::hp: return f(hp_t{});
-    case DType::i64: return f(std::int64_t{});
-    case DType::i32: return f(std::int32_t{});
-    case DType::i8: return f(std::int8_t{});
-    case DType::u8: return f(std::uint8_t{});
-    case DType::boolean: return f(bool{});
+    case DType::f32:
+      return f(float{});
+    case DType::f64:
+      return f(double{});
+    case DType::hp:
+      return f(hp_t{});
+    case DType::i64:
+      return f(std::int64_t{});
+    case DType::i32:
+      return f(std::int32_t{});
+    case DType::i8:
+      return f(std::int8_t{});
+    case DType::u8:
+      return f(std::uint8_t{});
+    case DType::boolean:
+      return f(bool{});
   }
   throw Error("", {}, "corrupt dtype");
 }
@@ -53,12 +62,14 @@ std::size_t dim_index(std::int64_t axis, std::int64_t ndim, std::string_view op)
   return static_cast<std::size_t>(normalize_axis(axis, ndim, op));
 }
 
-template <class T> constexpr bool is_floating_v =
+template <class T>
+constexpr bool is_floating_v =
     std::is_same_v<T, float> || std::is_same_v<T, double> || std::is_same_v<T, hp_t>;
 
 /// Converts one value; float→float rounds to nearest-even (exact when the target is wider),
 /// float→integer requires an integral value in range.
-template <class Dst, class Src> Dst convert_value(Src v) {
+template <class Dst, class Src>
+Dst convert_value(Src v) {
   if constexpr (std::is_same_v<Dst, Src>) {
     return v;
   } else if constexpr (is_floating_v<Dst> && is_floating_v<Src>) {
@@ -73,15 +84,16 @@ template <class Dst, class Src> Dst convert_value(Src v) {
       const hp_t h = static_cast<hp_t>(v);
       if (boost::multiprecision::isnan(h) || h != boost::multiprecision::trunc(h) ||
           h < hp_t(std::numeric_limits<Dst>::min()) || h > hp_t(std::numeric_limits<Dst>::max()))
-        throw Error("", {}, "cannot convert a non-integral or out-of-range value to " +
-                                std::string(dtype_name(dtype_of_v<Dst>)));
+        throw Error("", {},
+                    "cannot convert a non-integral or out-of-range value to " +
+                        std::string(dtype_name(dtype_of_v<Dst>)));
       return static_cast<Dst>(static_cast<long long>(h));
     } else if constexpr (std::is_same_v<Src, bool>) {
       return static_cast<Dst>(v ? 1 : 0);
     } else {
       if (!std::in_range<Dst>(v))
-        throw Error("", {}, "integer value out of range for " +
-                                std::string(dtype_name(dtype_of_v<Dst>)));
+        throw Error("", {},
+                    "integer value out of range for " + std::string(dtype_name(dtype_of_v<Dst>)));
       return static_cast<Dst>(v);
     }
   }
@@ -137,14 +149,12 @@ std::pair<std::int64_t, std::int64_t> Tensor::byte_extent() const {
 void Tensor::validate_bounds() const {
   auto [lo, hi] = byte_extent();
   if (numel_ > 0 && (lo < 0 || hi > static_cast<std::int64_t>(storage_->nbytes())))
-    throw Error("", {shape_}, "view addresses bytes [" + std::to_string(lo) + ", " +
-                                  std::to_string(hi) + ") outside its storage of " +
-                                  std::to_string(storage_->nbytes()) + " bytes");
+    throw Error("", {shape_},
+                "view addresses bytes [" + std::to_string(lo) + ", " + std::to_string(hi) +
+                    ") outside its storage of " + std::to_string(storage_->nbytes()) + " bytes");
 }
 
-std::int64_t Tensor::dim(std::int64_t axis) const {
-  return shape_[dim_index(axis, ndim(), "dim")];
-}
+std::int64_t Tensor::dim(std::int64_t axis) const { return shape_[dim_index(axis, ndim(), "dim")]; }
 
 bool Tensor::is_contiguous() const {
   std::int64_t expected = 1;
@@ -166,8 +176,9 @@ std::byte* Tensor::raw() const {
 
 Tensor Tensor::permute(const std::vector<std::int64_t>& order) const {
   if (static_cast<std::int64_t>(order.size()) != ndim())
-    throw Error("permute", {shape_}, "permutation has " + std::to_string(order.size()) +
-                                         " entries for a " + std::to_string(ndim()) + "-d tensor");
+    throw Error("permute", {shape_},
+                "permutation has " + std::to_string(order.size()) + " entries for a " +
+                    std::to_string(ndim()) + "-d tensor");
   std::vector<bool> seen(order.size(), false);
   Tensor t = *this;
   for (std::size_t k = 0; k < order.size(); ++k) {
@@ -252,8 +263,9 @@ Tensor Tensor::expand(const Shape& shape) const {
 Tensor Tensor::squeeze(std::int64_t axis) const {
   std::size_t a = dim_index(axis, ndim(), "squeeze");
   if (shape_[a] != 1)
-    throw Error("squeeze", {shape_}, "cannot squeeze axis " + std::to_string(axis) +
-                                         " of size " + std::to_string(shape_[a]));
+    throw Error(
+        "squeeze", {shape_},
+        "cannot squeeze axis " + std::to_string(axis) + " of size " + std::to_string(shape_[a]));
   Tensor t = *this;
   t.shape_.erase(t.shape_.begin() + static_cast<std::ptrdiff_t>(a));
   t.strides_.erase(t.strides_.begin() + static_cast<std::ptrdiff_t>(a));
@@ -290,9 +302,9 @@ Shape infer_shape(const Shape& requested, std::int64_t numel, const Shape& from)
       throw Error("reshape", {from, requested}, "cannot infer the -1 dimension");
     out[static_cast<std::size_t>(infer)] = numel / known;
   } else if (known != numel) {
-    throw Error("reshape", {from, requested},
-                "cannot reshape " + std::to_string(numel) + " elements into " +
-                    std::to_string(known));
+    throw Error(
+        "reshape", {from, requested},
+        "cannot reshape " + std::to_string(numel) + " elements into " + std::to_string(known));
   }
   return out;
 }

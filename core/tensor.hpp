@@ -33,7 +33,8 @@ class Storage {
 };
 
 /// Typed, non-owning strided view for element access in loops: x[idx] with idx a multi-index.
-template <class T> struct View {
+template <class T>
+struct View {
   T* base = nullptr;  // element at index (0, …, 0)
   Shape shape;
   Strides strides;
@@ -57,7 +58,8 @@ class Tensor {
   static Tensor from_storage(std::shared_ptr<Storage> storage, DType dtype, Shape shape,
                              Strides strides, std::int64_t offset);
   /// Contiguous copy of a host vector, e.g. Tensor::from<float>({2, 2}, {1, 2, 3, 4}).
-  template <class T> static Tensor from(const Shape& shape, const std::vector<T>& values);
+  template <class T>
+  static Tensor from(const Shape& shape, const std::vector<T>& values);
 
   bool defined() const { return storage_ != nullptr; }
   DType dtype() const { return dtype_; }
@@ -71,8 +73,12 @@ class Tensor {
   const std::shared_ptr<Storage>& storage() const { return storage_; }
 
   /// Pointer to element (0, …, 0); checks that T matches the dtype.
-  template <class T> T* data() const;
-  template <class T> View<T> view() const { return View<T>{data<T>(), shape_, strides_}; }
+  template <class T>
+  T* data() const;
+  template <class T>
+  View<T> view() const {
+    return View<T>{data<T>(), shape_, strides_};
+  }
   /// Byte address of element (0, …, 0).
   std::byte* raw() const;
 
@@ -118,7 +124,8 @@ class Tensor {
   void validate_bounds() const;
 };
 
-template <class T> T* Tensor::data() const {
+template <class T>
+T* Tensor::data() const {
   if (dtype_ != dtype_of_v<T>)
     throw Error("", {shape_},
                 "tensor has dtype " + std::string(dtype_name(dtype_)) + ", accessed as " +
@@ -126,11 +133,13 @@ template <class T> T* Tensor::data() const {
   return reinterpret_cast<T*>(raw());
 }
 
-template <class T> Tensor Tensor::from(const Shape& shape, const std::vector<T>& values) {
+template <class T>
+Tensor Tensor::from(const Shape& shape, const std::vector<T>& values) {
   Tensor t = empty(shape, dtype_of_v<T>);
   if (static_cast<std::int64_t>(values.size()) != t.numel())
-    throw Error("", {shape}, "from(): " + std::to_string(values.size()) +
-                                 " values for " + std::to_string(t.numel()) + " elements");
+    throw Error("", {shape},
+                "from(): " + std::to_string(values.size()) + " values for " +
+                    std::to_string(t.numel()) + " elements");
   T* p = t.data<T>();
   for (std::size_t i = 0; i < values.size(); ++i) p[i] = values[i];
   return t;

@@ -42,7 +42,8 @@ struct Sandbox {
   Result run(const std::string& args) const {
     const char* bin = std::getenv("VERITENSOR_BIN");
     BOOST_REQUIRE_MESSAGE(bin, "VERITENSOR_BIN is not set (run through CTest)");
-    const std::string cmd = std::string(bin) + " " + args + " >" + path("stdout") + " 2>" + path("stderr");
+    const std::string cmd =
+        std::string(bin) + " " + args + " >" + path("stdout") + " 2>" + path("stderr");
     Result r;
     const int status = std::system(cmd.c_str());
     r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -54,8 +55,12 @@ struct Sandbox {
   /// Runs Python with NumPy (Debian's /usr/bin/python3); returns its exit code.
   int python(const std::string& code) const {
     const fs::path script = dir / "script.py";
-    std::ofstream(script) << "import numpy as np, os\nos.chdir(" << "'" << dir.string() << "')\n" << code;
-    return std::system(("/usr/bin/python3 " + script.string() + " >" + path("py.out") + " 2>&1").c_str()) == 0
+    std::ofstream(script) << "import numpy as np, os\nos.chdir("
+                          << "'" << dir.string() << "')\n"
+                          << code;
+    return std::system(
+               ("/usr/bin/python3 " + script.string() + " >" + path("py.out") + " 2>&1").c_str()) ==
+                   0
                ? 0
                : 1;
   }
@@ -113,7 +118,8 @@ BOOST_AUTO_TEST_CASE(eval_matches_numpy) {
   BOOST_REQUIRE(s.python("rng = np.random.default_rng(7)\n"
                          "np.save('a.npy', rng.standard_normal((3, 4)).astype(np.float32))\n"
                          "np.save('b.npy', rng.standard_normal(4).astype(np.float32))\n"
-                         "np.save('f.npy', np.asfortranarray(rng.standard_normal((5, 3))))\n") == 0);
+                         "np.save('f.npy', np.asfortranarray(rng.standard_normal((5, 3))))\n") ==
+                0);
   Result r = s.run("eval --op add --backend optimized --in " + s.path("a.npy") + " " +
                    s.path("b.npy") + " --out " + s.path("c.npy"));
   BOOST_TEST(r.rc == 0);
@@ -123,7 +129,8 @@ BOOST_AUTO_TEST_CASE(eval_matches_numpy) {
                       "assert c.dtype == np.float32 and c.shape == (3, 4)\n"
                       "assert np.array_equal(c, a + b)\n") == 0);
   // Fortran-order input, and the reference backend (float64 output rounded once from float128).
-  r = s.run("eval --op neg --backend reference --in " + s.path("f.npy") + " --out " + s.path("g.npy"));
+  r = s.run("eval --op neg --backend reference --in " + s.path("f.npy") + " --out " +
+            s.path("g.npy"));
   BOOST_TEST(r.rc == 0);
   BOOST_TEST(s.python("f, g = np.load('f.npy'), np.load('g.npy')\n"
                       "assert g.dtype == np.float64 and np.array_equal(g, -f)\n") == 0);
@@ -138,16 +145,19 @@ BOOST_AUTO_TEST_CASE(bad_input_is_one_line_exit_2_and_no_output) {
     std::string args, phrase;
   };
   const Bad cases[] = {
-      {"eval --op add --in " + s.path("bad.npy") + " " + s.path("a.npy") + " --out " + s.path("o.npy"),
+      {"eval --op add --in " + s.path("bad.npy") + " " + s.path("a.npy") + " --out " +
+           s.path("o.npy"),
        "bad.npy"},
-      {"eval --op add --in " + s.path("a.npy") + " " + s.path("b.npy") + " --out " + s.path("o.npy"),
+      {"eval --op add --in " + s.path("a.npy") + " " + s.path("b.npy") + " --out " +
+           s.path("o.npy"),
        "broadcast"},
       {"eval --op add --in " + s.path("a.npy") + " --out " + s.path("o.npy"), "input"},
       {"eval --op nosuch --in " + s.path("a.npy") + " --out " + s.path("o.npy"), "unknown op"},
       {"eval --op add --attr axis=1 --in " + s.path("a.npy") + " " + s.path("a.npy") + " --out " +
            s.path("o.npy"),
        "unknown attribute"},
-      {"eval --op add --in " + s.path("a.npy") + " " + s.path("missing.npy") + " --out " + s.path("o.npy"),
+      {"eval --op add --in " + s.path("a.npy") + " " + s.path("missing.npy") + " --out " +
+           s.path("o.npy"),
        "missing.npy"},
       {"eval --op add --in " + s.path("a.npy") + " " + s.path("a.npy") + " --out " +
            s.path("nodir/o.npy"),
@@ -165,7 +175,8 @@ BOOST_AUTO_TEST_CASE(bad_input_is_one_line_exit_2_and_no_output) {
   }
   // NaN and inf are valid input: they propagate as IEEE says, exit 0.
   BOOST_REQUIRE(s.python("np.save('n.npy', np.array([np.nan, np.inf, -np.inf, 1.0]))\n") == 0);
-  Result r = s.run("eval --op add --in " + s.path("n.npy") + " " + s.path("n.npy") + " --out " + s.path("o.npy"));
+  Result r = s.run("eval --op add --in " + s.path("n.npy") + " " + s.path("n.npy") + " --out " +
+                   s.path("o.npy"));
   BOOST_TEST(r.rc == 0);
   BOOST_TEST(s.python("o = np.load('o.npy'); n = np.load('n.npy')\n"
                       "assert np.array_equal(o, n + n, equal_nan=True)\n") == 0);

@@ -30,10 +30,14 @@ BOOST_AUTO_TEST_SUITE(detection)
 // The planted bugs the walking-skeleton issue names, as (op, variant).
 BOOST_AUTO_TEST_CASE(required_planted_bugs_are_registered) {
   const std::pair<const char*, const char*> required[] = {
-      {"sum", "mutant_dropped_last_term"},      {"matmul", "mutant_k_off_by_one"},
-      {"add", "mutant_lost_tail"},              {"relu", "mutant_relu_nan_to_zero"},
-      {"max", "mutant_max_ignores_nan"},        {"sum", "mutant_float16_accumulation"},
-      {"add", "mutant_wrong_broadcast_stride"}, {"softmax", "mutant_no_max_subtraction"},
+      {"sum", "mutant_dropped_last_term"},
+      {"matmul", "mutant_k_off_by_one"},
+      {"add", "mutant_lost_tail"},
+      {"relu", "mutant_relu_nan_to_zero"},
+      {"max", "mutant_max_ignores_nan"},
+      {"sum", "mutant_float16_accumulation"},
+      {"add", "mutant_wrong_broadcast_stride"},
+      {"softmax", "mutant_no_max_subtraction"},
   };
   for (auto [op, variant] : required) {
     const Implementation* impl = Registry::instance().find(op, backend::optimized, variant);

@@ -21,7 +21,9 @@ namespace {
 
 // ---- test-only planted implementations of `add`: memory-safety violations ---------------------
 
-void run_default_add(OpCall& c) { Registry::instance().find("add", backend::optimized)->forward(c); }
+void run_default_add(OpCall& c) {
+  Registry::instance().find("add", backend::optimized)->forward(c);
+}
 
 void add_writes_past_end(OpCall& c) {
   run_default_add(c);
@@ -61,15 +63,27 @@ void add_skips_last_element(OpCall& c) {
   }
 }
 
-VT_REGISTER_IMPL({.op = "add", .backend = backend::optimized, .variant = "test_writes_past_end",
-                  .dtypes = {DType::f32, DType::f64}, .forward = add_writes_past_end,
-                  .planted_bug = true, .technique = "harness self-test: writes one byte past the output"});
-VT_REGISTER_IMPL({.op = "add", .backend = backend::optimized, .variant = "test_modifies_input",
-                  .dtypes = {DType::f32, DType::f64}, .forward = add_modifies_input,
-                  .planted_bug = true, .technique = "harness self-test: corrupts an input"});
-VT_REGISTER_IMPL({.op = "add", .backend = backend::optimized, .variant = "test_skips_last_element",
-                  .dtypes = {DType::f32, DType::f64}, .forward = add_skips_last_element,
-                  .planted_bug = true, .technique = "harness self-test: leaves the last element unwritten"});
+VT_REGISTER_IMPL({.op = "add",
+                  .backend = backend::optimized,
+                  .variant = "test_writes_past_end",
+                  .dtypes = {DType::f32, DType::f64},
+                  .forward = add_writes_past_end,
+                  .planted_bug = true,
+                  .technique = "harness self-test: writes one byte past the output"});
+VT_REGISTER_IMPL({.op = "add",
+                  .backend = backend::optimized,
+                  .variant = "test_modifies_input",
+                  .dtypes = {DType::f32, DType::f64},
+                  .forward = add_modifies_input,
+                  .planted_bug = true,
+                  .technique = "harness self-test: corrupts an input"});
+VT_REGISTER_IMPL({.op = "add",
+                  .backend = backend::optimized,
+                  .variant = "test_skips_last_element",
+                  .dtypes = {DType::f32, DType::f64},
+                  .forward = add_skips_last_element,
+                  .planted_bug = true,
+                  .technique = "harness self-test: leaves the last element unwritten"});
 
 Report run_variant(const std::string& variant, std::uint64_t seed = kDefaultSeed) {
   Options o;
@@ -128,8 +142,10 @@ BOOST_AUTO_TEST_CASE(ulp_class_measures_in_units_of_the_target) {
   BOOST_TEST(c.max_error == 0.75, boost::test_tools::tolerance(1e-12));
   BOOST_TEST(compare_one(y, 1.0, k_half).failures == 1);
   // Below a power of two the spacing halves: in [0.5, 1) a float32 ulp is 2^-24.
-  BOOST_TEST(static_cast<double>(ulp_error(hp_t(1) - bmp::ldexp(hp_t(1), -24), hp_t(1) - bmp::ldexp(hp_t(1), -23), DType::f32)) == 1.0);
-  BOOST_TEST(static_cast<double>(ulp_error(hp_t(1) + bmp::ldexp(hp_t(1), -23), hp_t(1) - bmp::ldexp(hp_t(1), -24), DType::f32)) == 3.0);
+  BOOST_TEST(static_cast<double>(ulp_error(hp_t(1) - bmp::ldexp(hp_t(1), -24),
+                                           hp_t(1) - bmp::ldexp(hp_t(1), -23), DType::f32)) == 1.0);
+  BOOST_TEST(static_cast<double>(ulp_error(hp_t(1) + bmp::ldexp(hp_t(1), -23),
+                                           hp_t(1) - bmp::ldexp(hp_t(1), -24), DType::f32)) == 3.0);
   // Subnormal range: the spacing is denorm_min.
   const hp_t tiny = bmp::ldexp(hp_t(3), -149);
   BOOST_TEST(static_cast<double>(ulp_error(bmp::ldexp(hp_t(1), -149), tiny, DType::f32)) == 2.0);
@@ -206,7 +222,8 @@ BOOST_AUTO_TEST_CASE(repro_command_reruns_one_case) {
 }
 
 BOOST_AUTO_TEST_CASE(ledger_parses_and_rejects) {
-  Ledger l = Ledger::parse("# comment\nexp optimized loop float32 ulp 0.52  # glibc expf\n\n", "t.txt");
+  Ledger l =
+      Ledger::parse("# comment\nexp optimized loop float32 ulp 0.52  # glibc expf\n\n", "t.txt");
   const LedgerEntry* e = l.find("exp", "optimized", "loop", "float32");
   BOOST_REQUIRE(e != nullptr);
   BOOST_TEST(e->accepted == 0.52);

@@ -13,9 +13,9 @@ std::vector<Tensor> prepare_elementwise(const std::vector<Tensor>& inputs, const
   std::vector<Tensor> result;
   for (const Tensor& t : inputs) {
     if (t.dtype() != out.dtype())
-      throw Error(op, shapes, "input dtype " + std::string(dtype_name(t.dtype())) +
-                                  " differs from output dtype " +
-                                  std::string(dtype_name(out.dtype())));
+      throw Error(op, shapes,
+                  "input dtype " + std::string(dtype_name(t.dtype())) +
+                      " differs from output dtype " + std::string(dtype_name(out.dtype())));
     Tensor b = t.expand(out.shape());
     const bool identical = b.raw() == out.raw() && b.strides() == out.strides();
     if (out.overlaps(b) && !identical) {

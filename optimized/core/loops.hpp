@@ -22,8 +22,9 @@ std::vector<Tensor> prepare_elementwise(const std::vector<Tensor>& inputs, const
                                         const std::string& op);
 
 /// Dimensions of out and inputs after broadcasting and merging; strides in elements.
-template <std::size_t N> struct LoopNest {
-  Shape shape;                                 // merged shape, innermost last
+template <std::size_t N>
+struct LoopNest {
+  Shape shape;  // merged shape, innermost last
   std::vector<std::int64_t> out_strides;
   std::array<std::vector<std::int64_t>, N> in_strides;
 };
@@ -88,7 +89,8 @@ void elementwise(const Tensor& out_t, const std::array<Tensor, N>& in_t, F f) {
   // Outer dimensions: iterate rows, parallel over rows.
   std::int64_t rows = 1;
   for (std::size_t d = 0; d + 1 < nd; ++d) rows *= nest.shape[d];
-  const std::int64_t grain = std::max<std::int64_t>(1, kElementwiseGrain / std::max<std::int64_t>(inner, 1));
+  const std::int64_t grain =
+      std::max<std::int64_t>(1, kElementwiseGrain / std::max<std::int64_t>(inner, 1));
   parallel_for(
       rows, grain,
       [&](std::int64_t, std::int64_t rb, std::int64_t re) {
@@ -109,17 +111,23 @@ void elementwise(const Tensor& out_t, const std::array<Tensor, N>& in_t, F f) {
 
 /// Dispatches an OpCall to elementwise<float> or elementwise<double> with one scalar functor
 /// template: F<T>{}(a…). Handles broadcasting, overlap and dtype checks.
-template <template <class> class F, std::size_t N> void elementwise_call(OpCall& c, const char* op) {
+template <template <class> class F, std::size_t N>
+void elementwise_call(OpCall& c, const char* op) {
   Tensor& out = c.outputs.at(0);
   std::vector<Tensor> ins = prepare_elementwise(c.inputs, out, op);
   std::array<Tensor, N> arr;
   for (std::size_t k = 0; k < N; ++k) arr[k] = ins.at(k);
   switch (out.dtype()) {
-    case DType::f32: elementwise<float, N>(out, arr, F<float>{}); break;
-    case DType::f64: elementwise<double, N>(out, arr, F<double>{}); break;
+    case DType::f32:
+      elementwise<float, N>(out, arr, F<float>{});
+      break;
+    case DType::f64:
+      elementwise<double, N>(out, arr, F<double>{});
+      break;
     default:
-      throw Error(op, {out.shape()}, "optimized backend supports float32 and float64, not " +
-                                         std::string(dtype_name(out.dtype())));
+      throw Error(op, {out.shape()},
+                  "optimized backend supports float32 and float64, not " +
+                      std::string(dtype_name(out.dtype())));
   }
 }
 

@@ -76,8 +76,8 @@ class Pool {
 
  private:
   Pool() {
-    threads_.store(static_cast<int>(env_int("VERITENSOR_NUM_THREADS",
-                                            std::max(1u, std::thread::hardware_concurrency()))));
+    threads_.store(static_cast<int>(
+        env_int("VERITENSOR_NUM_THREADS", std::max(1u, std::thread::hardware_concurrency()))));
     set_threads(threads_.load());
   }
 

@@ -11,35 +11,42 @@
 namespace vt::opt {
 namespace {
 
-template <class T> struct Add {
+template <class T>
+struct Add {
   T operator()(T a, T b) const { return a + b; }
 };
-template <class T> struct Sub {
+template <class T>
+struct Sub {
   T operator()(T a, T b) const { return a - b; }
 };
-template <class T> struct Mul {
+template <class T>
+struct Mul {
   T operator()(T a, T b) const { return a * b; }
 };
-template <class T> struct Div {
+template <class T>
+struct Div {
   T operator()(T a, T b) const { return a / b; }
 };
 // IEEE 754-2019 maximum/minimum: NaN in either operand gives NaN (a + b is NaN then);
 // for a == b the operands differ at most in the sign of zero, and +0 > −0.
-template <class T> struct Maximum {
+template <class T>
+struct Maximum {
   T operator()(T a, T b) const {
     if (a != a || b != b) return a + b;
     if (a == b) return std::signbit(a) ? b : a;
     return a > b ? a : b;
   }
 };
-template <class T> struct Minimum {
+template <class T>
+struct Minimum {
   T operator()(T a, T b) const {
     if (a != a || b != b) return a + b;
     if (a == b) return std::signbit(a) ? a : b;
     return a < b ? a : b;
   }
 };
-template <class T> struct Pow {
+template <class T>
+struct Pow {
   T operator()(T a, T b) const { return std::pow(a, b); }
 };
 
@@ -51,12 +58,12 @@ void maximum_forward(OpCall& c) { elementwise_call<Maximum, 2>(c, "maximum"); }
 void minimum_forward(OpCall& c) { elementwise_call<Minimum, 2>(c, "minimum"); }
 void pow_forward(OpCall& c) { elementwise_call<Pow, 2>(c, "pow"); }
 
-#define VT_OPTIMIZED_BINARY(name, how)                                                   \
-  VT_REGISTER_IMPL({.op = #name,                                                         \
-                    .backend = backend::optimized,                                       \
-                    .variant = "loop",                                                   \
-                    .dtypes = {DType::f32, DType::f64},                                  \
-                    .forward = name##_forward,                                           \
+#define VT_OPTIMIZED_BINARY(name, how)                  \
+  VT_REGISTER_IMPL({.op = #name,                        \
+                    .backend = backend::optimized,      \
+                    .variant = "loop",                  \
+                    .dtypes = {DType::f32, DType::f64}, \
+                    .forward = name##_forward,          \
                     .technique = how})
 
 VT_OPTIMIZED_BINARY(add, "vectorized broadcast loop, threaded over chunks");

@@ -20,8 +20,8 @@
 // that values near the overflow threshold give inf only where the true result rounds to inf.
 // Accuracy: sum/mean/var/logsumexp are sum-bound (their specs bound any summation order); mean is
 // ŝ / n (one division, so exact-by-construction inputs give the correctly rounded mean); var is
-// two-pass; logsumexp shifts by the maximum; its float32 exp is exp_f32 (optimized/core/math.hpp, < 0.51 ulp).
-// max/min/argmax are exact: IEEE 754-2019 maximum/minimum (NaN propagates, +0 > −0).
+// two-pass; logsumexp shifts by the maximum; its float32 exp is exp_f32 (optimized/core/math.hpp, <
+// 0.51 ulp). max/min/argmax are exact: IEEE 754-2019 maximum/minimum (NaN propagates, +0 > −0).
 #include "core/registry.hpp"
 #include "core/tensor.hpp"
 #include "optimized/core/math.hpp"

@@ -1,8 +1,9 @@
 // optimized/ops/softmax.cpp — float32/float64 softmax and log_softmax along one axis.
 // Shaped this way because: softmax is three passes over a row that stays in cache (max, exp and
-// sum, scale), and the exp pass dominates — so the float32 exp is exp_f32 (optimized/core/math.hpp), plain arithmetic
-// in double that GCC vectorizes (glibc's expf is a scalar call, ~2 ns each); float64 calls glibc
-// exp. The input is viewed as (outer, len, inner) along the axis:
+// sum, scale), and the exp pass dominates — so the float32 exp is exp_f32
+// (optimized/core/math.hpp), plain arithmetic in double that GCC vectorizes (glibc's expf is a
+// scalar call, ~2 ns each); float64 calls glibc exp. The input is viewed as (outer, len, inner)
+// along the axis:
 //  - inner == 1: each row is contiguous; rows are spread over the thread pool; the row sum uses
 //    kLanes independent accumulators per kBlock-element block, blocks added in order;
 //  - inner > 1 (softmax over a non-last axis): a tile of up to kTile adjacent rows is processed

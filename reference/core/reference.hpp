@@ -13,13 +13,18 @@
 namespace vt::ref {
 
 /// Real-valued helpers that work for float, double and hp_t alike (ADL picks Boost's overloads).
-template <class Real> bool is_nan(const Real& x) {
+template <class Real>
+bool is_nan(const Real& x) {
   using boost::multiprecision::isnan;
   using std::isnan;
   return isnan(x);
 }
-template <class Real> Real quiet_nan() { return std::numeric_limits<Real>::quiet_NaN(); }
-template <class Real> bool sign_bit(const Real& x) {
+template <class Real>
+Real quiet_nan() {
+  return std::numeric_limits<Real>::quiet_NaN();
+}
+template <class Real>
+bool sign_bit(const Real& x) {
   using boost::multiprecision::signbit;
   using std::signbit;
   return signbit(x) != 0;

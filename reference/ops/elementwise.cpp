@@ -5,17 +5,18 @@
 namespace vt::ref {
 namespace {
 
-template <hp_t (*F)(hp_t, hp_t)> void binary_reference(OpCall& c) {
+template <hp_t (*F)(hp_t, hp_t)>
+void binary_reference(OpCall& c) {
   binary_forward<hp_t>(broadcast_input(c, 0).view<hp_t>(), broadcast_input(c, 1).view<hp_t>(),
                        c.outputs[0].view<hp_t>(), F);
 }
 
-#define VT_REFERENCE_BINARY(name)                                                            \
-  VT_REGISTER_IMPL({.op = #name,                                                             \
-                    .backend = backend::reference,                                           \
-                    .variant = "float128",                                                   \
-                    .dtypes = {DType::hp},                                                   \
-                    .forward = binary_reference<name##_scalar<hp_t>>,                        \
+#define VT_REFERENCE_BINARY(name)                                     \
+  VT_REGISTER_IMPL({.op = #name,                                      \
+                    .backend = backend::reference,                    \
+                    .variant = "float128",                            \
+                    .dtypes = {DType::hp},                            \
+                    .forward = binary_reference<name##_scalar<hp_t>>, \
                     .technique = "elementwise loop over broadcast views in binary128"})
 
 VT_REFERENCE_BINARY(add);

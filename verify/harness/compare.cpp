@@ -60,19 +60,23 @@ void compare_element(hp_t r, double got, hp_t bound, const CompareSpec& cs,
   const bool r_finite = bmp::isfinite(r);
   const bool g_finite = std::isfinite(got);
 
-  if (cs.cls == AccuracyClass::sum_bound) budget = 1.0;
-  else if (cs.cls == AccuracyClass::ulp) budget = cs.ulp_k;
-  else budget = 0.5;
+  if (cs.cls == AccuracyClass::sum_bound)
+    budget = 1.0;
+  else if (cs.cls == AccuracyClass::ulp)
+    budget = cs.ulp_k;
+  else
+    budget = 0.5;
 
   if (!r_finite || !g_finite) {
     // Non-finite on either side: only an identical special value (or the reference's finite
     // value overflowing to the same infinity when rounded) is right.
-    pass = same_bits(got, rr, cs.target) ||
-           (std::isnan(got) && bmp::isnan(r)) ||
+    pass = same_bits(got, rr, cs.target) || (std::isnan(got) && bmp::isnan(r)) ||
            (!g_finite && !std::isnan(got) && rr == got);
     if (cs.bitwise) pass = same_bits(got, rr, cs.target);
     error = pass ? 0.0 : inf;
-    if (!pass) e.reason = bmp::isnan(r) ? "NaN expected" : (std::isnan(got) ? "unexpected NaN" : "wrong infinity");
+    if (!pass)
+      e.reason =
+          bmp::isnan(r) ? "NaN expected" : (std::isnan(got) ? "unexpected NaN" : "wrong infinity");
   } else {
     const hp_t diff = bmp::abs(hp_t(got) - r);
     if (cs.cls == AccuracyClass::sum_bound) {
@@ -117,15 +121,19 @@ Comparison compare_outputs(const Tensor& ref, const Tensor& got, const Tensor& b
   const bool integer = ref.dtype() == DType::i64;
   if (integer) {
     if (got.dtype() != DType::i64)
-      throw Error("", {got.shape()}, "expected an int64 output, got " +
-                                          std::string(dtype_name(got.dtype())));
+      throw Error("", {got.shape()},
+                  "expected an int64 output, got " + std::string(dtype_name(got.dtype())));
     View<std::int64_t> r = ref.view<std::int64_t>(), g = got.view<std::int64_t>();
     for_each_index(ref.shape(), [&](const auto& i) {
       ++acc.elements;
       const std::int64_t d = g[i] - r[i];
       if (d != 0) {
-        ElementReport e{i, static_cast<double>(g[i]), static_cast<double>(r[i]),
-                        std::abs(static_cast<double>(d)), 0, "wrong index"};
+        ElementReport e{i,
+                        static_cast<double>(g[i]),
+                        static_cast<double>(r[i]),
+                        std::abs(static_cast<double>(d)),
+                        0,
+                        "wrong index"};
         if (acc.failures == 0) acc.worst = e;
         acc.has_worst = true;
         ++acc.failures;

@@ -26,7 +26,7 @@ struct Comparison {
   std::int64_t failures = 0;
   double max_error = 0;  // in the class's unit
   double sum_sq_error = 0;
-  ElementReport worst;   // the largest error (the first failure if any failed)
+  ElementReport worst;  // the largest error (the first failure if any failed)
   bool has_worst = false;
   double rms() const;
 };
@@ -34,7 +34,7 @@ struct Comparison {
 /// What a comparison needs to know.
 struct CompareSpec {
   AccuracyClass cls = AccuracyClass::exact;
-  double ulp_k = 0;    // ulp class budget for this dtype and backend
+  double ulp_k = 0;      // ulp class budget for this dtype and backend
   bool bitwise = false;  // exact regime or exact class: equal to the rounded reference
   DType target = DType::f32;
 };

@@ -10,20 +10,28 @@ namespace vt::verify {
 
 const char* placement_name(InputPlacement p) {
   switch (p) {
-    case InputPlacement::contiguous: return "contiguous";
-    case InputPlacement::strided: return "strided";
-    case InputPlacement::transposed: return "transposed";
-    case InputPlacement::reversed: return "reversed";
-    case InputPlacement::broadcast: return "broadcast";
+    case InputPlacement::contiguous:
+      return "contiguous";
+    case InputPlacement::strided:
+      return "strided";
+    case InputPlacement::transposed:
+      return "transposed";
+    case InputPlacement::reversed:
+      return "reversed";
+    case InputPlacement::broadcast:
+      return "broadcast";
   }
   return "?";
 }
 
 const char* placement_name(OutputPlacement p) {
   switch (p) {
-    case OutputPlacement::contiguous: return "contiguous";
-    case OutputPlacement::strided: return "strided";
-    case OutputPlacement::in_place: return "in-place";
+    case OutputPlacement::contiguous:
+      return "contiguous";
+    case OutputPlacement::strided:
+      return "strided";
+    case OutputPlacement::in_place:
+      return "in-place";
   }
   return "?";
 }
@@ -85,7 +93,9 @@ Limits limits_of(DType t) {
           std::numeric_limits<double>::denorm_min()};
 }
 
-double round_to(double x, DType t) { return t == DType::f32 ? static_cast<double>(static_cast<float>(x)) : x; }
+double round_to(double x, DType t) {
+  return t == DType::f32 ? static_cast<double>(static_cast<float>(x)) : x;
+}
 
 double clamp_domain(double x, const Domain& d) {
   if (std::isnan(x)) return x;
@@ -97,7 +107,9 @@ double random_value(Rng& rng, const Domain& d, int distribution) {
   std::uniform_real_distribution<double> u01(0.0, 1.0);
   double x;
   switch (distribution % 4) {
-    case 0: x = d.lo + (d.hi - d.lo) * u01(rng); break;
+    case 0:
+      x = d.lo + (d.hi - d.lo) * u01(rng);
+      break;
     case 1: {
       std::normal_distribution<double> n((d.lo + d.hi) / 2, (d.hi - d.lo) / 6);
       x = clamp_domain(n(rng), d);
@@ -164,8 +176,8 @@ void fill_values(Tensor& t, const OpSpec& spec, const Layout& layout, std::size_
       const std::int64_t lo = d.lo >= 0 ? 0 : -static_cast<std::int64_t>(R);
       std::uniform_int_distribution<std::int64_t> ints(lo, static_cast<std::int64_t>(R));
       for (auto& x : v) x = std::ldexp(static_cast<double>(ints(rng)), -shift);
-      note = "integers in [" + std::to_string(lo) + ", " + std::to_string(static_cast<std::int64_t>(R)) +
-             "] × 2^-" + std::to_string(shift);
+      note = "integers in [" + std::to_string(lo) + ", " +
+             std::to_string(static_cast<std::int64_t>(R)) + "] × 2^-" + std::to_string(shift);
       break;
     }
     case Regime::random: {
@@ -209,7 +221,8 @@ void fill_values(Tensor& t, const OpSpec& spec, const Layout& layout, std::size_
           // Density falls with size (about 16 specials per input) so that rows of a
           // reduction are not all NaN, while small inputs still get several.
           const double p_special = n <= 1 ? 0.0 : std::min(0.3, 16.0 / static_cast<double>(n));
-          for (auto& x : v) x = u01(rng) < p_special ? special_value(rng, dt) : random_value(rng, d, 0);
+          for (auto& x : v)
+            x = u01(rng) < p_special ? special_value(rng, dt) : random_value(rng, d, 0);
           note += (note.empty() ? "" : ",") + std::string("specials");
           break;
         }
@@ -269,7 +282,8 @@ Tensor place_input(const Tensor& logical, InputPlacement p, Rng& rng) {
     }
   };
   switch (p) {
-    case InputPlacement::contiguous: return logical;
+    case InputPlacement::contiguous:
+      return logical;
     case InputPlacement::strided: {
       if (nd == 0) return logical;
       Shape big = s;
@@ -277,7 +291,8 @@ Tensor place_input(const Tensor& logical, InputPlacement p, Rng& rng) {
       Tensor buf = Tensor::empty(big, logical.dtype());
       nan_fill(buf);
       Tensor view = buf;
-      for (std::int64_t k = 0; k < nd; ++k) view = view.slice(k, 1, 2 * s[static_cast<std::size_t>(k)] + 1, 2);
+      for (std::int64_t k = 0; k < nd; ++k)
+        view = view.slice(k, 1, 2 * s[static_cast<std::size_t>(k)] + 1, 2);
       view.copy_from(logical);
       return view;
     }
@@ -322,8 +337,7 @@ Tensor place_input(const Tensor& logical, InputPlacement p, Rng& rng) {
 
 }  // namespace
 
-int regime_case_count(const OpSpec& spec, Regime regime, int cases_per_regime,
-                      std::uint64_t seed) {
+int regime_case_count(const OpSpec& spec, Regime regime, int cases_per_regime, std::uint64_t seed) {
   if (regime == Regime::exact && !spec.exact_range) return 0;
   if (cases_per_regime > 0) return cases_per_regime;
   return static_cast<int>(regime_layouts(spec, regime, seed).size());
@@ -358,10 +372,11 @@ Case make_case(const OpSpec& spec, DType dtype, Regime regime, int index, std::u
     const int kind = index % 6;
     for (std::size_t i = 0; i < n_in; ++i) {
       if (kind == 5)
-        c.input_placement[i] = cycle[(i + static_cast<std::size_t>(index)) % (spec.broadcast_inputs ? 4 : 3) + 1];
+        c.input_placement[i] =
+            cycle[(i + static_cast<std::size_t>(index)) % (spec.broadcast_inputs ? 4 : 3) + 1];
       else if (kind == 4)
-        c.input_placement[i] = i == 0 && spec.broadcast_inputs ? InputPlacement::broadcast
-                                                                : InputPlacement::strided;
+        c.input_placement[i] =
+            i == 0 && spec.broadcast_inputs ? InputPlacement::broadcast : InputPlacement::strided;
       else
         c.input_placement[i] = cycle[kind];
     }

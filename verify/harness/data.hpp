@@ -20,24 +20,24 @@ struct Case {
   std::string op;
   DType dtype = DType::f32;
   Regime regime = Regime::random;
-  int index = 0;            // position within the regime: `--regime R --case K` reruns it
-  std::uint64_t seed = 0;   // the run's seed (the case's own stream is derived from it)
-  Layout layout;            // shapes and attributes (validated, defaults filled)
+  int index = 0;               // position within the regime: `--regime R --case K` reruns it
+  std::uint64_t seed = 0;      // the run's seed (the case's own stream is derived from it)
+  Layout layout;               // shapes and attributes (validated, defaults filled)
   std::vector<Tensor> inputs;  // in the dtype under test (or int inputs), placed in memory
   std::vector<InputPlacement> input_placement;
   OutputPlacement output_placement = OutputPlacement::contiguous;
-  int threads = 0;                   // 0: leave the process setting alone
+  int threads = 0;                       // 0: leave the process setting alone
   std::int64_t parallel_threshold = -1;  // -1: default
-  bool exact = false;                // exact-by-construction values: compare bit for bit
-  int attempt = 0;                   // > 0: values redrawn because earlier draws were vacuous
-  std::string value_note;            // which distribution / adversarial pattern
-  std::string describe() const;      // "structural #3 (3, 17) ⊕ (3, 1) strided/contiguous → in-place, 3 threads"
+  bool exact = false;                    // exact-by-construction values: compare bit for bit
+  int attempt = 0;                       // > 0: values redrawn because earlier draws were vacuous
+  std::string value_note;                // which distribution / adversarial pattern
+  std::string describe()
+      const;  // "structural #3 (3, 17) ⊕ (3, 1) strided/contiguous → in-place, 3 threads"
 };
 
 /// Number of cases the regime has for this op (0 when the regime does not apply, e.g. no exact
 /// range). `cases_per_regime` 0 means one per layout.
-int regime_case_count(const OpSpec& spec, Regime regime, int cases_per_regime,
-                      std::uint64_t seed);
+int regime_case_count(const OpSpec& spec, Regime regime, int cases_per_regime, std::uint64_t seed);
 
 /// Builds case `index` of `regime` deterministically from (seed, op, dtype, regime, index,
 /// attempt). Attempt 0 is the case; later attempts redraw values and placement choices (the

@@ -7,7 +7,7 @@ namespace vt::verify {
 
 const std::vector<std::int64_t>& structural_sizes() {
   static const std::vector<std::int64_t> sizes = {
-      0,  1,  2,  3,  4,  5,  7,  8,   9,   13,  15,  16,  17,  31,    32,    33,
+      0,  1,  2,  3,  4,   5,   7,   8,   9,   13,   15,   16,   17,    31,    32,    33,
       63, 64, 65, 97, 127, 128, 129, 255, 257, 1021, 1024, 1031, 32767, 32768, 32769, 65537};
   return sizes;
 }
@@ -28,13 +28,11 @@ Shape random_shape(Rng& rng, int ndim, std::int64_t lo, std::int64_t hi) {
 
 std::vector<Layout> unary_layouts(Rng& rng) {
   std::vector<Layout> out = {
-      {{{}}, {}, "scalar"},
-      {{{37}}, {}, "vector"},
-      {{{16, 33}}, {}, "matrix"},
-      {{{3, 5, 7}}, {}, "3-d"},
-      {{{2, 3, 4, 5}}, {}, "4-d"},
+      {{{}}, {}, "scalar"},     {{{37}}, {}, "vector"},      {{{16, 33}}, {}, "matrix"},
+      {{{3, 5, 7}}, {}, "3-d"}, {{{2, 3, 4, 5}}, {}, "4-d"},
   };
-  for (int i = 0; i < 3; ++i) out.push_back({{random_shape(rng, 1 + i, 1, 40)}, {}, "random shape"});
+  for (int i = 0; i < 3; ++i)
+    out.push_back({{random_shape(rng, 1 + i, 1, 40)}, {}, "random shape"});
   return out;
 }
 
@@ -72,7 +70,8 @@ std::vector<Layout> binary_layouts(Rng& rng) {
 
 std::vector<Layout> binary_structural_layouts(Rng& rng) {
   std::vector<Layout> out;
-  for (std::int64_t n : structural_sizes()) out.push_back({{{n}, {n}}, {}, "size " + std::to_string(n)});
+  for (std::int64_t n : structural_sizes())
+    out.push_back({{{n}, {n}}, {}, "size " + std::to_string(n)});
   for (std::int64_t n : structural_sizes_sample(rng, 8)) {
     out.push_back({{{n}, {}}, {}, "size " + std::to_string(n) + " ⊕ scalar"});
     out.push_back({{{3, n}, {3, 1}}, {}, "(3, " + std::to_string(n) + ") ⊕ column"});

@@ -53,8 +53,9 @@ Ledger Ledger::parse(std::string_view text, const std::string& name) {
     }
     auto where = name + ":" + std::to_string(lineno) + ": ";
     if (f.size() != 6)
-      throw Error("", {}, where + "expected 6 fields (op backend variant dtype unit accepted), found " +
-                              std::to_string(f.size()));
+      throw Error("", {},
+                  where + "expected 6 fields (op backend variant dtype unit accepted), found " +
+                      std::to_string(f.size()));
     if (f[3] != "float32" && f[3] != "float64")
       throw Error("", {}, where + "dtype must be float32 or float64, not '" + f[3] + "'");
     if (f[4] != "ulp" && f[4] != "bound")
@@ -64,7 +65,8 @@ Ledger Ledger::parse(std::string_view text, const std::string& name) {
     if (endp != f[5].c_str() + f[5].size() || !std::isfinite(v) || v < 0)
       throw Error("", {}, where + "accepted maximum '" + f[5] + "' is not a finite number ≥ 0");
     if (l.find(f[0], f[1], f[2], f[3]))
-      throw Error("", {}, where + "duplicate entry for " + f[0] + " " + f[1] + " " + f[2] + " " + f[3]);
+      throw Error("", {},
+                  where + "duplicate entry for " + f[0] + " " + f[1] + " " + f[2] + " " + f[3]);
     l.entries_.push_back({f[0], f[1], f[2], f[3], f[4], v, note});
     l.lines_.push_back({"", static_cast<int>(l.entries_.size() - 1)});
   }
@@ -114,7 +116,8 @@ std::string Ledger::serialize() const {
     }
     const LedgerEntry& e = entries_[static_cast<std::size_t>(l.entry)];
     std::snprintf(buf, sizeof buf, "%-12s %-10s %-14s %-8s %-6s %-10.3g", e.op.c_str(),
-                  e.backend.c_str(), e.variant.c_str(), e.dtype.c_str(), e.unit.c_str(), e.accepted);
+                  e.backend.c_str(), e.variant.c_str(), e.dtype.c_str(), e.unit.c_str(),
+                  e.accepted);
     std::string line = buf;
     if (!e.note.empty()) line += " # " + e.note;
     while (!line.empty() && line.back() == ' ') line.pop_back();
@@ -144,15 +147,17 @@ void apply_ledger(Ledger& ledger, RowResult& row, LedgerUse use) {
     row.ledger_max = round_up_3(row.max_error);
     return;
   }
-  const LedgerEntry* e = ledger.find(row.op, row.backend, row.variant, std::string(dtype_name(row.dtype)));
+  const LedgerEntry* e =
+      ledger.find(row.op, row.backend, row.variant, std::string(dtype_name(row.dtype)));
   std::string problem;
   if (!e) {
-    problem = "no ledger entry (record one with `veritensor verify --update-ledger` and justify it)";
+    problem =
+        "no ledger entry (record one with `veritensor verify --update-ledger` and justify it)";
   } else {
     row.ledger_max = e->accepted;
     if (e->accepted > row.budget)
-      problem = "the ledger's accepted " + std::to_string(e->accepted) + " exceeds the class bound " +
-                std::to_string(row.budget);
+      problem = "the ledger's accepted " + std::to_string(e->accepted) +
+                " exceeds the class bound " + std::to_string(row.budget);
     else if (row.max_error > e->accepted)
       problem = "max error " + std::to_string(row.max_error) + " is above the ledger's accepted " +
                 std::to_string(e->accepted) + " (a regression, or a new worst case to explain)";

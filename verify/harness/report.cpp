@@ -23,9 +23,13 @@ std::string fmt_err(double e) {
 std::string class_label(const RowResult& r) {
   char b[48];
   switch (r.cls) {
-    case AccuracyClass::ulp: std::snprintf(b, sizeof b, "ulp(%g)", r.budget); return b;
-    case AccuracyClass::sum_bound: return "sum-bound";
-    default: return class_name(r.cls);
+    case AccuracyClass::ulp:
+      std::snprintf(b, sizeof b, "ulp(%g)", r.budget);
+      return b;
+    case AccuracyClass::sum_bound:
+      return "sum-bound";
+    default:
+      return class_name(r.cls);
   }
 }
 
@@ -40,14 +44,26 @@ std::string xml_escape(const std::string& s) {
   std::string o;
   for (char c : s) {
     switch (c) {
-      case '&': o += "&amp;"; break;
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '"': o += "&quot;"; break;
-      case '\'': o += "&apos;"; break;
+      case '&':
+        o += "&amp;";
+        break;
+      case '<':
+        o += "&lt;";
+        break;
+      case '>':
+        o += "&gt;";
+        break;
+      case '"':
+        o += "&quot;";
+        break;
+      case '\'':
+        o += "&apos;";
+        break;
       default:
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') o += ' ';
-        else o += c;
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t')
+          o += ' ';
+        else
+          o += c;
     }
   }
   return o;
@@ -63,15 +79,17 @@ void print_table_header(std::FILE* out) {
 
 void print_row(std::FILE* out, const RowResult& r) {
   std::string verdict = verdict_name(r.verdict);
-  if (r.ledger_max && r.verdict == Verdict::passed) verdict += " (ledger " + fmt_err(*r.ledger_max) + ")";
+  if (r.ledger_max && r.verdict == Verdict::passed)
+    verdict += " (ledger " + fmt_err(*r.ledger_max) + ")";
   if (r.cases_failed) verdict += " " + std::to_string(r.cases_failed) + " failed";
   if (r.cases_vacuous) verdict += " " + std::to_string(r.cases_vacuous) + " vacuous";
-  if (!r.message.empty() && (r.verdict != Verdict::passed || !r.ledger_max)) verdict += ": " + r.message;
+  if (!r.message.empty() && (r.verdict != Verdict::passed || !r.ledger_max))
+    verdict += ": " + r.message;
   std::fprintf(out, "%-12s %-10s %-30s %-8s %-10s %6d %10s %10s %-6s %-24s %s\n", r.op.c_str(),
                r.backend.c_str(), (r.variant + (r.planted_bug ? " †" : "")).c_str(),
                std::string(dtype_name(r.dtype)).c_str(), class_label(r).c_str(), r.cases_run,
-               fmt_err(r.max_error).c_str(), fmt_err(r.rms_error).c_str(),
-               class_unit(r.cls), worst_label(r).c_str(), verdict.c_str());
+               fmt_err(r.max_error).c_str(), fmt_err(r.rms_error).c_str(), class_unit(r.cls),
+               worst_label(r).c_str(), verdict.c_str());
   std::fflush(out);
 }
 
@@ -91,12 +109,14 @@ void print_problems(std::FILE* out, const Report& rep, const Options& opts) {
       if (c.comparison.has_worst) {
         const ElementReport& w = c.comparison.worst;
         std::string idx = "(";
-        for (std::size_t k = 0; k < w.index.size(); ++k) idx += (k ? ", " : "") + std::to_string(w.index[k]);
+        for (std::size_t k = 0; k < w.index.size(); ++k)
+          idx += (k ? ", " : "") + std::to_string(w.index[k]);
         idx += ")";
-        std::fprintf(out, "  worst:  output %d element %s got %.17g expected %.17g error %s %s (bound %s)%s%s\n",
-                     c.output, idx.c_str(), w.got, w.expected, fmt_err(w.error).c_str(),
-                     class_unit(r.cls), fmt_err(w.bound).c_str(), w.reason.empty() ? "" : " — ",
-                     w.reason.c_str());
+        std::fprintf(
+            out,
+            "  worst:  output %d element %s got %.17g expected %.17g error %s %s (bound %s)%s%s\n",
+            c.output, idx.c_str(), w.got, w.expected, fmt_err(w.error).c_str(), class_unit(r.cls),
+            fmt_err(w.bound).c_str(), w.reason.empty() ? "" : " — ", w.reason.c_str());
       }
       if (!c.saved.empty()) std::fprintf(out, "  saved:  %s\n", c.saved.c_str());
       std::fprintf(out, "  repro:  %s\n", repro_command(r, c, opts).c_str());
@@ -108,8 +128,9 @@ void print_problems(std::FILE* out, const Report& rep, const Options& opts) {
 }
 
 void print_summary(std::FILE* out, const Report& rep) {
-  std::fprintf(out, "\n%d rows: %d passed, %d failed, %d vacuous, %d unsupported, %d not run  "
-                    "(seed %llu, %.1f s, %s)\n",
+  std::fprintf(out,
+               "\n%d rows: %d passed, %d failed, %d vacuous, %d unsupported, %d not run  "
+               "(seed %llu, %.1f s, %s)\n",
                static_cast<int>(rep.rows.size()), rep.count(Verdict::passed),
                rep.count(Verdict::failed), rep.count(Verdict::vacuous),
                rep.count(Verdict::unsupported), rep.count(Verdict::not_run),
@@ -178,7 +199,8 @@ void write_json(const std::string& path, const Report& rep, const Options& opts)
         const ElementReport& w = c.comparison.worst;
         p["worst"] = {{"index", w.index},
                       {"got", std::isfinite(w.got) ? json(w.got) : json(std::to_string(w.got))},
-                      {"expected", std::isfinite(w.expected) ? json(w.expected) : json(std::to_string(w.expected))},
+                      {"expected", std::isfinite(w.expected) ? json(w.expected)
+                                                             : json(std::to_string(w.expected))},
                       {"error", std::isfinite(w.error) ? json(w.error) : json("inf")},
                       {"bound", w.bound},
                       {"reason", w.reason}};
@@ -194,7 +216,8 @@ void write_junit(const std::string& path, const Report& rep, const Options& opts
   std::string body;
   int failures = 0, skipped = 0;
   for (const RowResult& r : rep.rows) {
-    const std::string name = r.op + " " + r.backend + "/" + r.variant + " " + std::string(dtype_name(r.dtype));
+    const std::string name =
+        r.op + " " + r.backend + "/" + r.variant + " " + std::string(dtype_name(r.dtype));
     char head[64];
     std::snprintf(head, sizeof head, "%.3f", r.seconds);
     body += "    <testcase classname=\"veritensor." + xml_escape(r.family) + "\" name=\"" +
@@ -203,8 +226,8 @@ void write_junit(const std::string& path, const Report& rep, const Options& opts
       ++failures;
       std::string detail = r.message;
       for (const CaseResult& c : r.problems)
-        detail += "\n" + c.description + ": " + c.message + "\n  repro: " +
-                  repro_command(r, c, opts);
+        detail +=
+            "\n" + c.description + ": " + c.message + "\n  repro: " + repro_command(r, c, opts);
       body += "      <failure message=\"" + xml_escape(verdict_name(r.verdict)) + "\">" +
               xml_escape(detail) + "</failure>\n";
     } else if (r.verdict != Verdict::passed) {
@@ -213,9 +236,12 @@ void write_junit(const std::string& path, const Report& rep, const Options& opts
     }
     body += "    </testcase>\n";
   }
-  std::string xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n  <testsuite name=\"veritensor verify\" tests=\"" +
-                    std::to_string(rep.rows.size()) + "\" failures=\"" + std::to_string(failures) +
-                    "\" skipped=\"" + std::to_string(skipped) + "\">\n" + body + "  </testsuite>\n</testsuites>\n";
+  std::string xml =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n  <testsuite name=\"veritensor "
+      "verify\" tests=\"" +
+      std::to_string(rep.rows.size()) + "\" failures=\"" + std::to_string(failures) +
+      "\" skipped=\"" + std::to_string(skipped) + "\">\n" + body +
+      "  </testsuite>\n</testsuites>\n";
   write_file_atomic(path, xml);
 }
 

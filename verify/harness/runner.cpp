@@ -18,11 +18,16 @@ namespace vt::verify {
 
 const char* verdict_name(Verdict v) {
   switch (v) {
-    case Verdict::passed: return "passed";
-    case Verdict::failed: return "FAILED";
-    case Verdict::not_run: return "not-run";
-    case Verdict::unsupported: return "unsupported";
-    case Verdict::vacuous: return "VACUOUS";
+    case Verdict::passed:
+      return "passed";
+    case Verdict::failed:
+      return "FAILED";
+    case Verdict::not_run:
+      return "not-run";
+    case Verdict::unsupported:
+      return "unsupported";
+    case Verdict::vacuous:
+      return "VACUOUS";
   }
   return "?";
 }
@@ -34,7 +39,8 @@ Verdict Report::overall() const {
 }
 
 int Report::count(Verdict v) const {
-  return static_cast<int>(std::count_if(rows.begin(), rows.end(), [&](auto& r) { return r.verdict == v; }));
+  return static_cast<int>(
+      std::count_if(rows.begin(), rows.end(), [&](auto& r) { return r.verdict == v; }));
 }
 
 bool glob_match(const std::string& glob, const std::string& name) {
@@ -49,9 +55,12 @@ constexpr std::int64_t kCanaryBytes = 64;
 
 double ulp_budget(const OpSpec& spec, DType dtype) {
   switch (spec.accuracy.cls) {
-    case AccuracyClass::ulp: return dtype == DType::f32 ? spec.accuracy.ulp_f32 : spec.accuracy.ulp_f64;
-    case AccuracyClass::sum_bound: return 1.0;
-    default: return 0.5;
+    case AccuracyClass::ulp:
+      return dtype == DType::f32 ? spec.accuracy.ulp_f32 : spec.accuracy.ulp_f64;
+    case AccuracyClass::sum_bound:
+      return 1.0;
+    default:
+      return 0.5;
   }
 }
 
@@ -66,7 +75,8 @@ Tensor canary_output(const Shape& shape, DType dtype, bool strided) {
   const std::int64_t bytes = checked_add(checked_mul(n, isz, "output"), 2 * kCanaryBytes, "output");
   auto storage = std::make_shared<Storage>(static_cast<std::size_t>(bytes));
   std::memset(storage->data(), static_cast<int>(kCanary), static_cast<std::size_t>(bytes));
-  Tensor t = Tensor::from_storage(storage, dtype, phys, contiguous_strides(phys), kCanaryBytes / isz);
+  Tensor t =
+      Tensor::from_storage(storage, dtype, phys, contiguous_strides(phys), kCanaryBytes / isz);
   if (strided)
     for (std::int64_t k = 0; k < t.ndim(); ++k)
       t = t.slice(k, 1, 2 * shape[static_cast<std::size_t>(k)] + 1, 2);
@@ -80,7 +90,8 @@ std::int64_t damaged_canary_bytes(const Tensor& t) {
   const std::int64_t isz = static_cast<std::int64_t>(itemsize(t.dtype()));
   const std::byte* base = s.data();
   for_each_index(t.shape(), [&](const auto& i) {
-    std::int64_t off = (t.offset() + View<std::byte>{nullptr, t.shape(), t.strides()}.offset_of(i)) * isz;
+    std::int64_t off =
+        (t.offset() + View<std::byte>{nullptr, t.shape(), t.strides()}.offset_of(i)) * isz;
     for (std::int64_t b = 0; b < isz; ++b) owned[static_cast<std::size_t>(off + b)] = true;
   });
   std::int64_t damaged = 0;
@@ -112,7 +123,8 @@ std::string save_case(const std::string& dir, const OpSpec& spec, const Implemen
     write_npy((fs::path(dir) / (stem + "_in" + std::to_string(i) + ".npy")).string(), c.inputs[i]);
   for (std::size_t i = 0; i < ref_out.size(); ++i) {
     Tensor expected = ref_out[i].dtype() == DType::hp ? ref_out[i].to(got[i].dtype()) : ref_out[i];
-    write_npy((fs::path(dir) / (stem + "_expected" + std::to_string(i) + ".npy")).string(), expected);
+    write_npy((fs::path(dir) / (stem + "_expected" + std::to_string(i) + ".npy")).string(),
+              expected);
     write_npy((fs::path(dir) / (stem + "_got" + std::to_string(i) + ".npy")).string(), got[i]);
   }
   return (fs::path(dir) / (stem + "_*.npy")).string();
@@ -156,14 +168,16 @@ CaseResult run_case(const OpSpec& spec, const Implementation& impl, Case& c,
   const Implementation* ref = Registry::instance().find(spec.name, backend::reference);
   if (!ref) return fail("no reference implementation is registered");
   std::vector<Tensor> inputs_hp;
-  for (const Tensor& t : c.inputs) inputs_hp.push_back(is_float(t.dtype()) ? t.to(DType::hp) : t.contiguous());
+  for (const Tensor& t : c.inputs)
+    inputs_hp.push_back(is_float(t.dtype()) ? t.to(DType::hp) : t.contiguous());
   const bool large = spec.reference_cost && spec.large_check.sample &&
                      spec.reference_cost(c.layout) > spec.large_check.cost_limit;
   OpCall ref_call{inputs_hp, c.layout.attrs, {}};
   std::string ref_error;
   if (!large) {
     for (const OutputDesc& d : descs)
-      ref_call.outputs.push_back(Tensor::empty(d.shape, output_dtype(d, DType::hp, c.layout.attrs)));
+      ref_call.outputs.push_back(
+          Tensor::empty(d.shape, output_dtype(d, DType::hp, c.layout.attrs)));
     try {
       ref->forward(ref_call);
     } catch (const Error& e) {
@@ -183,7 +197,8 @@ CaseResult run_case(const OpSpec& spec, const Implementation& impl, Case& c,
     } else {
       if (i == 0 && c.output_placement == OutputPlacement::in_place)
         c.output_placement = OutputPlacement::contiguous;  // not applicable: say what ran
-      outs.push_back(canary_output(descs[i].shape, dt, c.output_placement == OutputPlacement::strided));
+      outs.push_back(
+          canary_output(descs[i].shape, dt, c.output_placement == OutputPlacement::strided));
     }
   }
   r.description = c.describe();
@@ -211,7 +226,8 @@ CaseResult run_case(const OpSpec& spec, const Implementation& impl, Case& c,
       r.message = "both rejected the input: " + ref_error;
       return r;  // passed: the input is invalid for every implementation
     }
-    if (!backend_error.empty()) return fail("the backend threw but the reference did not: " + backend_error);
+    if (!backend_error.empty())
+      return fail("the backend threw but the reference did not: " + backend_error);
     return fail("the reference rejected the input (" + ref_error + ") but the backend accepted it");
   }
 
@@ -219,7 +235,8 @@ CaseResult run_case(const OpSpec& spec, const Implementation& impl, Case& c,
   for (std::size_t i = 0; i < outs.size(); ++i) {
     if (!c.inputs.empty() && outs[i].storage() == c.inputs.front().storage()) continue;  // in place
     if (std::int64_t n = damaged_canary_bytes(outs[i]))
-      return fail(std::to_string(n) + " byte(s) outside output " + std::to_string(i) + " were written");
+      return fail(std::to_string(n) + " byte(s) outside output " + std::to_string(i) +
+                  " were written");
   }
   for (std::size_t k = 0; k < c.inputs.size(); ++k) {
     if (!outs.empty() && c.inputs[k].storage() == outs[0].storage()) continue;
@@ -254,8 +271,8 @@ CaseResult run_case(const OpSpec& spec, const Implementation& impl, Case& c,
     cs.target = outs[0].dtype();
     Tensor sampled = Tensor::empty({static_cast<std::int64_t>(idx.size())}, DType::hp);
     for (std::size_t k = 0; k < idx.size(); ++k) {
-      compare_element(value[k], static_cast<double>(load_hp(outs[0], idx[k])), c.exact ? hp_t(0) : bound[k],
-                      cs, idx[k], r.comparison);
+      compare_element(value[k], static_cast<double>(load_hp(outs[0], idx[k])),
+                      c.exact ? hp_t(0) : bound[k], cs, idx[k], r.comparison);
       sampled.data<hp_t>()[k] = value[k];
     }
     std::vector<hp_t> residual, rbound;
@@ -266,7 +283,8 @@ CaseResult run_case(const OpSpec& spec, const Implementation& impl, Case& c,
           boost::multiprecision::isnan(residual[k])) {
         ++r.comparison.failures;
         r.comparison.worst = ElementReport{{static_cast<std::int64_t>(k)},
-                                           static_cast<double>(residual[k]), 0.0,
+                                           static_cast<double>(residual[k]),
+                                           0.0,
                                            std::numeric_limits<double>::infinity(),
                                            static_cast<double>(rbound[k]),
                                            "random projection: residual of row exceeds its bound"};
@@ -290,7 +308,8 @@ CaseResult run_case(const OpSpec& spec, const Implementation& impl, Case& c,
     Tensor bound;
     if (spec.accuracy.cls == AccuracyClass::sum_bound && i == 0) {
       bound = Tensor::empty(descs[0].shape, DType::hp);
-      BoundArgs args{inputs_hp, ref_call.outputs, c.layout.attrs, precision_of(outs[0].dtype()), bound};
+      BoundArgs args{inputs_hp, ref_call.outputs, c.layout.attrs, precision_of(outs[0].dtype()),
+                     bound};
       spec.accuracy.bound(args);
     }
     cs.target = is_float(outs[i].dtype()) ? outs[i].dtype() : c.dtype;
@@ -372,7 +391,8 @@ RowResult verify_row(const OpSpec& spec, const Implementation& impl, DType dtype
       const bool worse = !row.worst || (bad && row.worst->verdict == Verdict::passed) ||
                          ((bad == (row.worst->verdict != Verdict::passed)) &&
                           cr.comparison.max_error > row.worst->comparison.max_error);
-      if (cr.verdict != Verdict::vacuous) row.max_error = std::max(row.max_error, cr.comparison.max_error);
+      if (cr.verdict != Verdict::vacuous)
+        row.max_error = std::max(row.max_error, cr.comparison.max_error);
       if (worse) row.worst = cr;
       if (opts.verbose) {
         std::printf("  %-8s %s\n", verdict_name(cr.verdict), cr.description.c_str());
@@ -417,7 +437,8 @@ Report run_verification(const Options& opts, const std::function<void(const RowR
 
   Ledger ledger;
   const bool use_ledger = opts.ledger_mode != Options::LedgerMode::off;
-  if (use_ledger) ledger = Ledger::load(opts.ledger_path.empty() ? Ledger::default_path() : opts.ledger_path);
+  if (use_ledger)
+    ledger = Ledger::load(opts.ledger_path.empty() ? Ledger::default_path() : opts.ledger_path);
 
   for (const OpSpec* spec : specs) {
     std::vector<std::string> backends = opts.backends;
@@ -441,10 +462,12 @@ Report run_verification(const Options& opts, const std::function<void(const RowR
           row.variant = opts.variant.empty() ? "-" : opts.variant;
           row.dtype = dt;
           row.cls = spec->accuracy.cls;
-          const bool promised = std::find(spec->backends.begin(), spec->backends.end(), b) != spec->backends.end();
+          const bool promised =
+              std::find(spec->backends.begin(), spec->backends.end(), b) != spec->backends.end();
           row.verdict = promised && opts.variant.empty() ? Verdict::failed : Verdict::not_run;
-          row.message = promised ? "the spec promises this backend but no implementation is registered"
-                                 : "no implementation for this backend";
+          row.message = promised
+                            ? "the spec promises this backend but no implementation is registered"
+                            : "no implementation for this backend";
           if (on_row) on_row(row);
           rep.rows.push_back(std::move(row));
           continue;

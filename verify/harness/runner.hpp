@@ -28,12 +28,12 @@ struct Options {
   int cases_per_regime = 0;  // 0: one case per layout
   std::optional<Regime> regime;
   std::optional<int> case_index;
-  int threads = 0;                    // 0: leave the process setting
-  std::string save_failures_dir;      // write inputs/expected/got of failures as .npy
-  std::string ledger_path;            // "" with ledger_mode != off: the default ledger
+  int threads = 0;                // 0: leave the process setting
+  std::string save_failures_dir;  // write inputs/expected/got of failures as .npy
+  std::string ledger_path;        // "" with ledger_mode != off: the default ledger
   enum class LedgerMode { check, report, update, off } ledger_mode = LedgerMode::check;
-  bool verbose = false;               // print every case
-  std::string program = "veritensor"; // the command named in repro lines
+  bool verbose = false;                // print every case
+  std::string program = "veritensor";  // the command named in repro lines
 };
 
 /// One case's outcome.
@@ -44,10 +44,10 @@ struct CaseResult {
   std::vector<Shape> shapes;
   std::string attrs;
   Verdict verdict = Verdict::passed;
-  std::string message;      // why it failed / was vacuous
+  std::string message;  // why it failed / was vacuous
   Comparison comparison;
-  int output = 0;           // which output the comparison refers to
-  std::string saved;        // where --save-failures wrote it
+  int output = 0;     // which output the comparison refers to
+  std::string saved;  // where --save-failures wrote it
 };
 
 /// One row of the table: op × backend × variant × dtype.
@@ -63,8 +63,8 @@ struct RowResult {
   std::optional<CaseResult> worst;      // the worst case (a failure if any failed)
   std::vector<CaseResult> problems;     // failed and vacuous cases
   Verdict verdict = Verdict::passed;
-  std::string message;                  // row-level reason (unsupported dtype, missing impl, ledger)
-  std::optional<double> ledger_max;     // accepted maximum from the ledger, if any
+  std::string message;               // row-level reason (unsupported dtype, missing impl, ledger)
+  std::optional<double> ledger_max;  // accepted maximum from the ledger, if any
   double seconds = 0;
 };
 
@@ -78,7 +78,8 @@ struct Report {
 };
 
 /// Runs everything `opts` selects. Throws vt::Error for bad options (unknown op glob, dtype…).
-Report run_verification(const Options& opts, const std::function<void(const RowResult&)>& on_row = {});
+Report run_verification(const Options& opts,
+                        const std::function<void(const RowResult&)>& on_row = {});
 
 /// The command that reruns exactly one case.
 std::string repro_command(const RowResult& row, const CaseResult& c, const Options& opts);

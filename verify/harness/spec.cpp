@@ -8,41 +8,57 @@ namespace vt::verify {
 
 const char* class_name(AccuracyClass c) {
   switch (c) {
-    case AccuracyClass::exact: return "exact";
-    case AccuracyClass::ulp: return "ulp";
-    case AccuracyClass::sum_bound: return "sum-bound";
-    case AccuracyClass::residual: return "residual";
-    case AccuracyClass::statistical: return "statistical";
+    case AccuracyClass::exact:
+      return "exact";
+    case AccuracyClass::ulp:
+      return "ulp";
+    case AccuracyClass::sum_bound:
+      return "sum-bound";
+    case AccuracyClass::residual:
+      return "residual";
+    case AccuracyClass::statistical:
+      return "statistical";
   }
   return "?";
 }
 
 const char* class_unit(AccuracyClass c) {
   switch (c) {
-    case AccuracyClass::exact: return "ulp";
-    case AccuracyClass::ulp: return "ulp";
-    case AccuracyClass::sum_bound: return "bound";
-    default: return "ratio";
+    case AccuracyClass::exact:
+      return "ulp";
+    case AccuracyClass::ulp:
+      return "ulp";
+    case AccuracyClass::sum_bound:
+      return "bound";
+    default:
+      return "ratio";
   }
 }
 
 const char* regime_name(Regime r) {
   switch (r) {
-    case Regime::exact: return "exact";
-    case Regime::random: return "random";
-    case Regime::adversarial: return "adversarial";
-    case Regime::structural: return "structural";
+    case Regime::exact:
+      return "exact";
+    case Regime::random:
+      return "random";
+    case Regime::adversarial:
+      return "adversarial";
+    case Regime::structural:
+      return "structural";
   }
   return "?";
 }
 
 Precision precision_of(DType t) {
   switch (t) {
-    case DType::f32: return {boost::multiprecision::ldexp(hp_t(1), -24),
-                             boost::multiprecision::ldexp(hp_t(1), -149), 24};
-    case DType::f64: return {boost::multiprecision::ldexp(hp_t(1), -53),
-                             boost::multiprecision::ldexp(hp_t(1), -1074), 53};
-    default: throw Error("", {}, "no target precision for " + std::string(dtype_name(t)));
+    case DType::f32:
+      return {boost::multiprecision::ldexp(hp_t(1), -24),
+              boost::multiprecision::ldexp(hp_t(1), -149), 24};
+    case DType::f64:
+      return {boost::multiprecision::ldexp(hp_t(1), -53),
+              boost::multiprecision::ldexp(hp_t(1), -1074), 53};
+    default:
+      throw Error("", {}, "no target precision for " + std::string(dtype_name(t)));
   }
 }
 
@@ -79,8 +95,10 @@ std::vector<const OpSpec*> SpecRegistry::all() const {
 
 DType output_dtype(const OutputDesc& d, DType dtype, const Attrs& attrs) {
   switch (d.kind) {
-    case OutKind::same_float: return dtype;
-    case OutKind::int64: return DType::i64;
+    case OutKind::same_float:
+      return dtype;
+    case OutKind::int64:
+      return DType::i64;
     case OutKind::attr_dtype:
       return dtype == DType::hp ? DType::hp : parse_dtype(attrs.get_string("dtype"));
   }

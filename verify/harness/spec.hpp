@@ -58,7 +58,7 @@ struct Accuracy {
   AccuracyClass cls = AccuracyClass::exact;
   double ulp_f32 = 0;  // ulp(k): k for float32 / float64 (optimized backend)
   double ulp_f64 = 0;
-  BoundFn bound;       // sum-bound: per-element bound, derivation written beside it
+  BoundFn bound;  // sum-bound: per-element bound, derivation written beside it
 };
 
 // ---- test data -------------------------------------------------------------------------------
@@ -93,7 +93,9 @@ struct Domain {
 };
 /// For scale-invariant ops (add, mul, sum, matmul, …): every adversarial pattern applies.
 inline Domain scale_free_domain(double lo = -4, double hi = 4) {
-  return Domain{lo, hi, false,
+  return Domain{lo,
+                hi,
+                false,
                 {Adversarial::specials, Adversarial::cancellation, Adversarial::scale_overflow,
                  Adversarial::scale_underflow}};
 }
@@ -123,7 +125,8 @@ struct LargeCheck {
   std::function<void(const LargeCheckArgs&, const Tensor& out_hp, Rng& rng,
                      std::vector<hp_t>& residual, std::vector<hp_t>& bound)>
       project;
-  double cost_limit = 4e6;  // multiply-adds in float128 above which this check replaces the full one
+  double cost_limit =
+      4e6;  // multiply-adds in float128 above which this check replaces the full one
 };
 
 struct OpSpec {

@@ -9,7 +9,8 @@ namespace vt::mutants {
 namespace {
 
 /// add that processes whole 16-element blocks and forgets the tail when n % 16 ≠ 0.
-template <class T> void add_lost_tail(OpCall& c) {
+template <class T>
+void add_lost_tail(OpCall& c) {
   Tensor a = c.inputs[0].expand(c.outputs[0].shape()).contiguous();
   Tensor b = c.inputs[1].expand(c.outputs[0].shape()).contiguous();
   Tensor out = Tensor::empty(c.outputs[0].shape(), c.outputs[0].dtype());
@@ -37,7 +38,8 @@ VT_REGISTER_IMPL({.op = "add",
                   .technique = "16-wide blocks without the scalar tail"});
 
 /// add that reads the broadcast operand with the wrong stride (the row stride of the other one).
-template <class T> void add_wrong_broadcast(OpCall& c) {
+template <class T>
+void add_wrong_broadcast(OpCall& c) {
   const Shape& s = c.outputs[0].shape();
   Tensor a = c.inputs[0].expand(s).contiguous();
   Tensor b = c.inputs[1].contiguous();

@@ -37,10 +37,14 @@ VT_REGISTER_SPEC(binary_spec("add", "a + b with broadcasting", kExact));
 VT_REGISTER_SPEC(binary_spec("sub", "a − b with broadcasting", kExact));
 // Products and quotients: only the first operand is scaled to near over/underflow (scaling both
 // turns every result into inf or 0); the second keeps ordinary values and the specials.
-VT_REGISTER_SPEC(binary_spec("mul", "a × b with broadcasting", kExact, {scale_free_domain(), Domain{}}));
-VT_REGISTER_SPEC(binary_spec("div", "a ÷ b with broadcasting", kExact, {scale_free_domain(), Domain{}}));
-VT_REGISTER_SPEC(binary_spec("maximum", "IEEE 754-2019 maximum (NaN-propagating, +0 > −0)", kExact));
-VT_REGISTER_SPEC(binary_spec("minimum", "IEEE 754-2019 minimum (NaN-propagating, −0 < +0)", kExact));
+VT_REGISTER_SPEC(binary_spec("mul", "a × b with broadcasting", kExact,
+                             {scale_free_domain(), Domain{}}));
+VT_REGISTER_SPEC(binary_spec("div", "a ÷ b with broadcasting", kExact,
+                             {scale_free_domain(), Domain{}}));
+VT_REGISTER_SPEC(binary_spec("maximum", "IEEE 754-2019 maximum (NaN-propagating, +0 > −0)",
+                             kExact));
+VT_REGISTER_SPEC(binary_spec("minimum", "IEEE 754-2019 minimum (NaN-propagating, −0 < +0)",
+                             kExact));
 // glibc 2.36: pow < 1 ulp (libm-test-ulps lists 0 for pow on x86_64), powf correctly rounded in
 // round-to-nearest per its source (e_powf.c: "ULP error: 0.82"); k = 1 for both.
 VT_REGISTER_SPEC(binary_spec("pow", "a ** b (C99 Annex F special cases)",
