@@ -74,6 +74,25 @@ struct Registrar {
 #define VT_REGISTER_IMPL(...) \
   static const ::vt::Registrar VT_CONCAT(vt_registrar_, __LINE__)(::vt::Implementation __VA_ARGS__)
 
+/// The binary128 reference of an op: VT_REGISTER_REFERENCE(add, add_reference, "how it computes").
+#define VT_REGISTER_REFERENCE(op_name, fn, how)          \
+  VT_REGISTER_IMPL({.op = #op_name,                      \
+                    .backend = ::vt::backend::reference, \
+                    .variant = "float128",               \
+                    .dtypes = {::vt::DType::hp},         \
+                    .forward = fn,                       \
+                    .technique = how})
+
+/// A float32/float64 implementation of the optimized backend, its variant named by technique:
+/// VT_REGISTER_OPTIMIZED(add, "loop", add_forward, "how it computes").
+#define VT_REGISTER_OPTIMIZED(op_name, variant_name, fn, how)       \
+  VT_REGISTER_IMPL({.op = #op_name,                                 \
+                    .backend = ::vt::backend::optimized,            \
+                    .variant = variant_name,                        \
+                    .dtypes = {::vt::DType::f32, ::vt::DType::f64}, \
+                    .forward = fn,                                  \
+                    .technique = how})
+
 /// Build identification carried by reports: git revision and compiler/flags summary.
 std::string build_id();
 

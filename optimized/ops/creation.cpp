@@ -211,13 +211,7 @@ void cast_forward(OpCall& c) {
                   std::string(dtype_name(src)) + " → " + std::string(dtype_name(dst)));
 }
 
-#define VT_OPTIMIZED_CREATION(name, how)                \
-  VT_REGISTER_IMPL({.op = #name,                        \
-                    .backend = backend::optimized,      \
-                    .variant = "loop",                  \
-                    .dtypes = {DType::f32, DType::f64}, \
-                    .forward = name##_forward,          \
-                    .technique = how})
+#define VT_OPTIMIZED_CREATION(name, how) VT_REGISTER_OPTIMIZED(name, "loop", name##_forward, how)
 
 VT_OPTIMIZED_CREATION(zeros, "vectorized fill, threaded over chunks");
 VT_OPTIMIZED_CREATION(ones, "vectorized fill, threaded over chunks");

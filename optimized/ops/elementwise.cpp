@@ -58,13 +58,7 @@ void maximum_forward(OpCall& c) { elementwise_call<Maximum, 2>(c, "maximum"); }
 void minimum_forward(OpCall& c) { elementwise_call<Minimum, 2>(c, "minimum"); }
 void pow_forward(OpCall& c) { elementwise_call<Pow, 2>(c, "pow"); }
 
-#define VT_OPTIMIZED_BINARY(name, how)                  \
-  VT_REGISTER_IMPL({.op = #name,                        \
-                    .backend = backend::optimized,      \
-                    .variant = "loop",                  \
-                    .dtypes = {DType::f32, DType::f64}, \
-                    .forward = name##_forward,          \
-                    .technique = how})
+#define VT_OPTIMIZED_BINARY(name, how) VT_REGISTER_OPTIMIZED(name, "loop", name##_forward, how)
 
 VT_OPTIMIZED_BINARY(add, "vectorized broadcast loop, threaded over chunks");
 VT_OPTIMIZED_BINARY(sub, "vectorized broadcast loop, threaded over chunks");

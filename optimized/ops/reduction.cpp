@@ -485,12 +485,7 @@ void var_forward(OpCall& c) { reduction_call(c, Kind::var, "var"); }
 void logsumexp_forward(OpCall& c) { reduction_call(c, Kind::logsumexp, "logsumexp"); }
 
 #define VT_OPTIMIZED_REDUCTION(name, variant_name, how) \
-  VT_REGISTER_IMPL({.op = #name,                        \
-                    .backend = backend::optimized,      \
-                    .variant = variant_name,            \
-                    .dtypes = {DType::f32, DType::f64}, \
-                    .forward = name##_forward,          \
-                    .technique = how})
+  VT_REGISTER_OPTIMIZED(name, variant_name, name##_forward, how)
 
 VT_OPTIMIZED_REDUCTION(sum, "blocked_lanes",
                        "64/32 accumulator lanes per 4096-element block, blocks added in order");

@@ -319,13 +319,7 @@ void stack_forward(OpCall& c) {
   }
 }
 
-#define VT_OPTIMIZED_SHAPE(name, how)                   \
-  VT_REGISTER_IMPL({.op = #name,                        \
-                    .backend = backend::optimized,      \
-                    .variant = "copy",                  \
-                    .dtypes = {DType::f32, DType::f64}, \
-                    .forward = name##_forward,          \
-                    .technique = how})
+#define VT_OPTIMIZED_SHAPE(name, how) VT_REGISTER_OPTIMIZED(name, "copy", name##_forward, how)
 
 VT_OPTIMIZED_SHAPE(reshape,
                    "view when the strides allow, then the strided-copy engine (memcpy runs)");

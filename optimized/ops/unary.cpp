@@ -152,13 +152,7 @@ void tanh_forward(OpCall& c) { elementwise_call<Tanh, 1>(c, "tanh"); }
 void sigmoid_forward(OpCall& c) { elementwise_call<Sigmoid, 1>(c, "sigmoid"); }
 void gelu_forward(OpCall& c) { elementwise_call<Gelu, 1>(c, "gelu"); }
 
-#define VT_OPTIMIZED_UNARY(name, how)                   \
-  VT_REGISTER_IMPL({.op = #name,                        \
-                    .backend = backend::optimized,      \
-                    .variant = "loop",                  \
-                    .dtypes = {DType::f32, DType::f64}, \
-                    .forward = name##_forward,          \
-                    .technique = how})
+#define VT_OPTIMIZED_UNARY(name, how) VT_REGISTER_OPTIMIZED(name, "loop", name##_forward, how)
 
 VT_OPTIMIZED_UNARY(neg, "vectorized loop, threaded over chunks");
 VT_OPTIMIZED_UNARY(abs, "vectorized loop, threaded over chunks");

@@ -21,13 +21,7 @@ void cast_reference(OpCall& c) {
   cast_forward<hp_t>(c.inputs[0].view<hp_t>(), c.outputs[0].view<hp_t>());
 }
 
-#define VT_REFERENCE_CREATION(name, how)           \
-  VT_REGISTER_IMPL({.op = #name,                   \
-                    .backend = backend::reference, \
-                    .variant = "float128",         \
-                    .dtypes = {DType::hp},         \
-                    .forward = name##_reference,   \
-                    .technique = how})
+#define VT_REFERENCE_CREATION(name, how) VT_REGISTER_REFERENCE(name, name##_reference, how)
 
 VT_REFERENCE_CREATION(zeros, "fill loop in binary128");
 VT_REFERENCE_CREATION(ones, "fill loop in binary128");

@@ -11,13 +11,9 @@ void binary_reference(OpCall& c) {
                        c.outputs[0].view<hp_t>(), F);
 }
 
-#define VT_REFERENCE_BINARY(name)                                     \
-  VT_REGISTER_IMPL({.op = #name,                                      \
-                    .backend = backend::reference,                    \
-                    .variant = "float128",                            \
-                    .dtypes = {DType::hp},                            \
-                    .forward = binary_reference<name##_scalar<hp_t>>, \
-                    .technique = "elementwise loop over broadcast views in binary128"})
+#define VT_REFERENCE_BINARY(name)                                    \
+  VT_REGISTER_REFERENCE(name, binary_reference<name##_scalar<hp_t>>, \
+                        "elementwise loop over broadcast views in binary128")
 
 VT_REFERENCE_BINARY(add);
 VT_REFERENCE_BINARY(sub);

@@ -67,13 +67,7 @@ void logsumexp_reference(OpCall& c) {
   logsumexp_forward<hp_t>(r.x.view<hp_t>(), r.axes, r.out.view<hp_t>());
 }
 
-#define VT_REFERENCE_REDUCTION(name, how)          \
-  VT_REGISTER_IMPL({.op = #name,                   \
-                    .backend = backend::reference, \
-                    .variant = "float128",         \
-                    .dtypes = {DType::hp},         \
-                    .forward = name##_reference,   \
-                    .technique = how})
+#define VT_REFERENCE_REDUCTION(name, how) VT_REGISTER_REFERENCE(name, name##_reference, how)
 
 VT_REFERENCE_REDUCTION(sum, "plain loop over each gathered row in binary128");
 VT_REFERENCE_REDUCTION(mean, "binary128 sum of each row divided by its length");

@@ -63,13 +63,7 @@ void stack_reference(OpCall& c) {
   stack_forward<hp_t>(views_of(c), axis, c.outputs.at(0).view<hp_t>());
 }
 
-#define VT_REFERENCE_SHAPE(name, how)              \
-  VT_REGISTER_IMPL({.op = #name,                   \
-                    .backend = backend::reference, \
-                    .variant = "float128",         \
-                    .dtypes = {DType::hp},         \
-                    .forward = name##_reference,   \
-                    .technique = how})
+#define VT_REFERENCE_SHAPE(name, how) VT_REGISTER_REFERENCE(name, name##_reference, how)
 
 VT_REFERENCE_SHAPE(reshape, "row-major element order copied into the new shape");
 VT_REFERENCE_SHAPE(transpose, "index map out[i] = x[i permuted back], element by element");

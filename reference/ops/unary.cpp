@@ -11,13 +11,9 @@ void unary_reference(OpCall& c) {
   unary_forward<hp_t>(broadcast_input(c, 0).view<hp_t>(), c.outputs[0].view<hp_t>(), F);
 }
 
-#define VT_REFERENCE_UNARY(name)                                     \
-  VT_REGISTER_IMPL({.op = #name,                                     \
-                    .backend = backend::reference,                   \
-                    .variant = "float128",                           \
-                    .dtypes = {DType::hp},                           \
-                    .forward = unary_reference<name##_scalar<hp_t>>, \
-                    .technique = "elementwise loop in binary128 (libquadmath functions)"})
+#define VT_REFERENCE_UNARY(name)                                    \
+  VT_REGISTER_REFERENCE(name, unary_reference<name##_scalar<hp_t>>, \
+                        "elementwise loop in binary128 (libquadmath functions)")
 
 VT_REFERENCE_UNARY(neg);
 VT_REFERENCE_UNARY(abs);
