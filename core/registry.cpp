@@ -3,9 +3,7 @@
 
 #include <algorithm>
 
-#ifndef VT_GIT_REVISION
-#define VT_GIT_REVISION "unknown"
-#endif
+#include "vt_git_revision.h"  // generated at build time by cmake/git_revision.cmake
 
 namespace vt {
 
