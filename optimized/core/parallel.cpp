@@ -139,7 +139,7 @@ thread_local bool Pool::in_worker = false;
 thread_local bool in_parallel_region = false;
 
 std::atomic<std::int64_t>& threshold_ref() {
-  static std::atomic<std::int64_t> t{env_int("VERITENSOR_PARALLEL_THRESHOLD", 32768)};
+  static std::atomic<std::int64_t> t{env_int("VERITENSOR_PARALLEL_THRESHOLD", 262144)};
   return t;
 }
 
