@@ -62,6 +62,12 @@ std::string build_id() {
 #else
   id += ", debug";
 #endif
+#if defined(__SANITIZE_ADDRESS__)
+  id += ", asan";
+#endif
+#if defined(__SANITIZE_THREAD__)
+  id += ", tsan";
+#endif
   return id;
 }
 
