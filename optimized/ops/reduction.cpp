@@ -24,6 +24,7 @@
 // 0.51 ulp). max/min/argmax are exact: IEEE 754-2019 maximum/minimum (NaN propagates, +0 > −0).
 #include "core/registry.hpp"
 #include "core/tensor.hpp"
+#include "optimized/core/lanes.hpp"
 #include "optimized/core/math.hpp"
 #include "optimized/core/parallel.hpp"
 
@@ -44,8 +45,6 @@ constexpr std::int64_t kBlock = 4096;   // elements per partial sum of a long ro
 constexpr std::int64_t kGrain = 32768;  // elements of work per parallel chunk
 constexpr std::int64_t kTile = 256;     // columns accumulated together
 constexpr std::int64_t kNarrow = 16;    // fewer columns than this are transposed into rows
-template <class T>
-inline constexpr int kLanes = 256 / static_cast<int>(sizeof(T));
 
 // ---- terms of a sum (what is added per element) -----------------------------------------------
 
@@ -70,26 +69,12 @@ struct ShiftedExp {
 /// Σ term(x_i), i < n ≤ kBlock, in kLanes independent accumulators combined pairwise; −0 for n = 0.
 /// For the exponential term the values are mapped into a buffer first: two simple loops
 /// vectorize, one loop with exp inside 64 accumulator lanes does not.
-template <class T, class Term>
-T lanes_sum(const T* x, std::int64_t n, Term term);
+using vt::opt::lanes_sum;  // the general one (optimized/core/lanes.hpp), not hidden by this overload
 template <class T>
 T lanes_sum(const T* x, std::int64_t n, ShiftedExp<T> term) {
   alignas(64) T buf[kBlock];
   for (std::int64_t i = 0; i < n; ++i) buf[i] = term(x[i]);
   return lanes_sum(static_cast<const T*>(buf), n, Plain<T>{});
-}
-template <class T, class Term>
-T lanes_sum(const T* x, std::int64_t n, Term term) {
-  constexpr int L = kLanes<T>;
-  T acc[L];
-  for (int j = 0; j < L; ++j) acc[j] = T(-0.0);
-  std::int64_t i = 0;
-  for (; i + L <= n; i += L)
-    for (int j = 0; j < L; ++j) acc[j] += term(x[i + j]);
-  for (int j = 0; i + j < n; ++j) acc[j] += term(x[i + j]);
-  for (int w = L / 2; w >= 1; w /= 2)
-    for (int j = 0; j < w; ++j) acc[j] += acc[j + w];
-  return acc[0];
 }
 
 /// res[r] = Σ_i make(r)(x[r·n + i]) for r < rows, n ≥ 1: kBlock-element blocks by lanes_sum, their

@@ -16,6 +16,7 @@
 // log_softmax is fl(fl(x − m) − fl(log s)). Special rows as PyTorch (NaN or +inf: NaN row).
 #include "core/registry.hpp"
 #include "core/tensor.hpp"
+#include "optimized/core/lanes.hpp"
 #include "optimized/core/math.hpp"
 #include "optimized/core/parallel.hpp"
 
@@ -34,8 +35,6 @@ namespace {
 constexpr std::int64_t kBlock = 4096;  // elements per partial sum of a long row
 constexpr std::int64_t kGrain = 8192;  // elements per parallel chunk (exp costs ~4 adds)
 constexpr std::int64_t kTile = 256;    // rows (along a non-last axis) processed together
-template <class T>
-inline constexpr int kLanes = 256 / static_cast<int>(sizeof(T));
 
 /// NaN-propagating maximum step: v replaces a when larger or NaN (a NaN a is never replaced).
 template <class T>
@@ -54,21 +53,6 @@ T row_max(const T* x, std::int64_t n) {
   for (int j = 0; i + j < n; ++j) acc[j] = pick_max(x[i + j], acc[j]);
   for (int w = L / 2; w >= 1; w /= 2)
     for (int j = 0; j < w; ++j) acc[j] = pick_max(acc[j + w], acc[j]);
-  return acc[0];
-}
-
-/// Σ term(x_i) in kLanes accumulators combined pairwise (one block).
-template <class T, class Term>
-T lanes_sum(const T* x, std::int64_t n, Term term) {
-  constexpr int L = kLanes<T>;
-  T acc[L];
-  for (int j = 0; j < L; ++j) acc[j] = T(-0.0);
-  std::int64_t i = 0;
-  for (; i + L <= n; i += L)
-    for (int j = 0; j < L; ++j) acc[j] += term(x[i + j]);
-  for (int j = 0; i + j < n; ++j) acc[j] += term(x[i + j]);
-  for (int w = L / 2; w >= 1; w /= 2)
-    for (int j = 0; j < w; ++j) acc[j] += acc[j + w];
   return acc[0];
 }
 
