@@ -71,9 +71,15 @@ int cmd_list(bool check, bool verbose) {
     }
     std::printf("\n");
     if (verbose)
-      for (const Implementation* i : Registry::instance().for_op(s->name))
+      for (const Implementation* i : Registry::instance().for_op(s->name)) {
+        std::string notes;
+        if (i->planted_bug) notes += " [planted bug, caught by " + i->caught_by + "]";
+        if (i->determinism != Determinism::bitwise)
+          notes += std::string(" [bits: ") + determinism_name(i->determinism) + " — " +
+                   i->determinism_note + "]";
         std::printf("    %-10s %-28s %s%s\n", i->backend.c_str(), i->variant.c_str(),
-                    i->technique.c_str(), i->planted_bug ? " [planted bug]" : "");
+                    i->technique.c_str(), notes.c_str());
+      }
   }
   // Implementations without a spec cannot be verified: say so.
   std::set<std::string> orphan;
@@ -222,6 +228,9 @@ int main(int argc, char** argv) {
   verify->add_flag("--update-ledger", update_ledger, "record this run's maxima in the ledger");
   verify->add_flag("--ledger-report", ledger_report, "report ledger excesses without failing");
   verify->add_flag("--no-ledger", no_ledger, "do not compare with the ledger");
+  verify->add_flag("--bitwise", opts.bitwise,
+                   "rerun every passed case (same settings, then 1, 2 and 3 threads) and require "
+                   "the same bits wherever the implementation promises them");
   verify->add_flag("-v,--verbose", opts.verbose, "print every case");
 
   // eval

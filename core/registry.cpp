@@ -1,11 +1,24 @@
 // core/registry.cpp — the implementation table. What it is not: dispatch policy.
 #include "core/registry.hpp"
+#include "core/sanitizers.hpp"
 
 #include <algorithm>
 
 #include "vt_git_revision.h"  // generated at build time by cmake/git_revision.cmake
 
 namespace vt {
+
+const char* determinism_name(Determinism d) {
+  switch (d) {
+    case Determinism::bitwise:
+      return "bitwise";
+    case Determinism::per_thread_count:
+      return "per-thread-count";
+    case Determinism::none:
+      return "none";
+  }
+  return "?";
+}
 
 Registry& Registry::instance() {
   static Registry r;  // function-local: safe from static-initialisation order
@@ -62,10 +75,10 @@ std::string build_id() {
 #else
   id += ", debug";
 #endif
-#if defined(__SANITIZE_ADDRESS__)
+#if VT_ASAN
   id += ", asan";
 #endif
-#if defined(__SANITIZE_THREAD__)
+#if VT_TSAN
   id += ", tsan";
 #endif
   return id;

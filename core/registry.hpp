@@ -38,6 +38,14 @@ inline constexpr const char* optimized = "optimized";
 inline constexpr const char* cuda = "cuda";
 }  // namespace backend
 
+/// What an implementation promises about its bits (checked by `veritensor verify --bitwise`).
+enum class Determinism {
+  bitwise,           // the same bits on every run and with any thread count
+  per_thread_count,  // the same bits on every run with the same thread count
+  none,              // may differ from run to run (atomics, dynamic scheduling)
+};
+const char* determinism_name(Determinism d);
+
 struct Implementation {
   std::string op;
   std::string backend;
@@ -45,9 +53,13 @@ struct Implementation {
   std::vector<DType> dtypes;  // float dtypes it computes in (reference: float128)
   ForwardFn forward = nullptr;
   BackwardFn backward = nullptr;
-  bool deterministic = true;  // same bits on every run and thread count
-  bool planted_bug = false;   // a mutant: exists to prove the harness flags it
-  std::string technique;      // one line: how it computes (shown by `veritensor list -v`)
+  Determinism determinism = Determinism::bitwise;
+  std::string determinism_note;  // why, when it is not `bitwise`
+  bool planted_bug = false;      // a mutant: exists to prove the harness flags it
+  /// For a mutant, the check that must flag it: "value" (verify's comparisons, canaries and
+  /// input checks), "bitwise" (verify --bitwise), "asan" or "tsan" (sanitizer builds only).
+  std::string caught_by = "value";
+  std::string technique;  // one line: how it computes (shown by `veritensor list -v`)
 };
 
 class Registry {

@@ -3,6 +3,8 @@
 // contiguous and of one dtype); the optimized backend has its own copy and transpose kernels.
 #include "core/tensor.hpp"
 
+#include "core/sanitizers.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -21,9 +23,15 @@ Storage::Storage(std::size_t nbytes) : nbytes_(nbytes) {
   data_ = static_cast<std::byte*>(std::aligned_alloc(64, alloc));
   if (!data_) throw Error("", {}, "out of memory allocating " + std::to_string(nbytes) + " bytes");
   std::memset(data_, 0, alloc);
+  // The rounding slack past nbytes is not the tensor's: under ASan a kernel that reads or writes
+  // there (an unmasked vector tail) is reported, not silently served from the padding.
+  asan_poison(data_ + nbytes, alloc - nbytes);
 }
 
-Storage::~Storage() { std::free(data_); }
+Storage::~Storage() {
+  asan_unpoison(data_, (std::max<std::size_t>(nbytes_, 1) + 63) / 64 * 64);
+  std::free(data_);
+}
 
 // ---- dtype visiting ------------------------------------------------------------------------
 

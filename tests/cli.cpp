@@ -100,6 +100,25 @@ BOOST_AUTO_TEST_CASE(verify_exit_codes) {
   BOOST_TEST(!fs::exists(s.path("missing")));
 }
 
+// --bitwise reruns every case; matmul promises only per-thread-count bits (OpenBLAS) and the
+// report must say so, with the reason, in the text and in the JSON.
+BOOST_AUTO_TEST_CASE(verify_bitwise_names_what_is_not_deterministic) {
+  Sandbox s;
+  Result r = s.run(
+      "verify --op matmul,sum --dtype float32 --regime structural --bitwise "
+      "--no-ledger --json " +
+      s.path("b.json"));
+  BOOST_TEST(r.rc == 0);
+  BOOST_TEST(r.out.find("not bitwise across thread counts: matmul optimized/openblas") !=
+             std::string::npos);
+  BOOST_TEST(r.out.find("not bitwise across thread counts: sum") == std::string::npos);
+  BOOST_TEST(s.python("import json\n"
+                      "j = json.load(open('b.json'))\n"
+                      "assert j['bitwise'] is True\n"
+                      "d = {r['op']: r['determinism'] for r in j['rows']}\n"
+                      "assert d == {'matmul': 'per-thread-count', 'sum': 'bitwise'}, d\n") == 0);
+}
+
 BOOST_AUTO_TEST_CASE(verify_writes_json_and_junit) {
   Sandbox s;
   Result r = s.run("verify --op add --dtype float64 --no-ledger --json " + s.path("r.json") +

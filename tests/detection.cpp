@@ -51,7 +51,7 @@ BOOST_AUTO_TEST_CASE(required_planted_bugs_are_registered) {
 BOOST_AUTO_TEST_CASE(every_planted_bug_is_flagged) {
   int mutants = 0;
   for (const Implementation* impl : Registry::instance().all()) {
-    if (!impl->planted_bug) continue;
+    if (!impl->planted_bug || impl->caught_by != "value") continue;
     ++mutants;
     for (std::uint64_t seed : seeds("VT_DETECTION_SEEDS", 3)) {
       Options o;
@@ -73,6 +73,32 @@ BOOST_AUTO_TEST_CASE(every_planted_bug_is_flagged) {
     }
   }
   BOOST_TEST(mutants >= 8);
+}
+
+// A sum whose bits follow the thread count while it promises bitwise determinism: --bitwise
+// must flag it.
+BOOST_AUTO_TEST_CASE(bitwise_flags_thread_count_dependent_bits) {
+  int mutants = 0;
+  for (const Implementation* impl : Registry::instance().all()) {
+    if (!impl->planted_bug || impl->caught_by != "bitwise") continue;
+    ++mutants;
+    Options o;
+    o.ops = {impl->op};
+    o.backends = {impl->backend};
+    o.variant = impl->variant;
+    o.bitwise = true;
+    o.ledger_mode = Options::LedgerMode::off;
+    for (const RowResult& row : run_verification(o).rows) {
+      BOOST_TEST_CONTEXT(impl->op << "/" << impl->variant << " " << dtype_name(row.dtype)) {
+        BOOST_TEST(verdict_name(row.verdict) == verdict_name(Verdict::failed));
+        bool named = false;
+        for (const CaseResult& c : row.problems)
+          named = named || c.message.find("not bitwise reproducible") != std::string::npos;
+        BOOST_TEST(named);
+      }
+    }
+  }
+  BOOST_TEST(mutants >= 1);
 }
 
 BOOST_AUTO_TEST_CASE(clean_implementations_pass_over_many_seeds) {

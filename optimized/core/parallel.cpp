@@ -3,6 +3,8 @@
 // them). What it is not: work stealing; chunks are handed out by one atomic counter.
 #include "optimized/core/parallel.hpp"
 
+#include "core/sanitizers.hpp"
+
 #include <atomic>
 #include <condition_variable>
 #include <cstdlib>
@@ -38,7 +40,10 @@ class Pool {
     if (n < 1) n = 1;
     std::lock_guard<std::mutex> run(run_mutex_);  // never resize under a running job
     threads_.store(n);
-    openblas_set_num_threads(n);
+    // Under ThreadSanitizer OpenBLAS runs on the calling thread: its own workers are not
+    // instrumented, so TSan cannot see the synchronisation that publishes their results and
+    // would report every GEMM output as a race (sanitizers/README.md: why this is sound).
+    openblas_set_num_threads(VT_TSAN ? 1 : n);
     std::lock_guard<std::mutex> lock(mutex_);
     while (static_cast<int>(workers_.size()) < n - 1)
       workers_.emplace_back([this, id = workers_.size()] { worker_loop(id); });

@@ -16,7 +16,7 @@
 // on one thread anyway. Bits: the same on every run for a given thread count; NOT the same
 // across thread counts above the cut-off — OpenBLAS 0.3.21 partitions a threaded GEMM by
 // thread count, and the partitions round differently (measured: 1 vs 2 threads differ in 1213
-// of the 4160 elements of a (65 × 68)·(68 × 64) sgemm), hence deterministic = false.
+// of the 4160 elements of a (65 × 68)·(68 × 64) sgemm), hence Determinism::per_thread_count.
 // Accuracy: OpenBLAS accumulates each C_ij in T (FMA, blocked over k): |Ĉ − C| ≤ γ_K·|A||B|
 // + K·denorm_min (verify/ops/matmul.cpp). Overflow: a partial sum that overflows turns the
 // element into ±inf or NaN for good (both absorb every later operation), never into a wrong
@@ -384,7 +384,9 @@ VT_REGISTER_IMPL({.op = "matmul",
                   .variant = "openblas",
                   .dtypes = {DType::f32, DType::f64},
                   .forward = matmul_forward,
-                  .deterministic = false,  // bits depend on OpenBLAS's thread count (above)
+                  .determinism = Determinism::per_thread_count,
+                  .determinism_note = "OpenBLAS partitions a threaded GEMM by thread count, and "
+                                      "the partitions round differently",
                   .technique = "cblas_sgemm/dgemm per batch element, strided operands in place "
                                "(NoTrans/Trans + ld), packing only what BLAS cannot describe; "
                                "non-finite results recomputed in float128"});

@@ -69,7 +69,8 @@ struct ShiftedExp {
 /// Σ term(x_i), i < n ≤ kBlock, in kLanes independent accumulators combined pairwise; −0 for n = 0.
 /// For the exponential term the values are mapped into a buffer first: two simple loops
 /// vectorize, one loop with exp inside 64 accumulator lanes does not.
-using vt::opt::lanes_sum;  // the general one (optimized/core/lanes.hpp), not hidden by this overload
+using vt::opt::lanes_sum;  // the general one (optimized/core/lanes.hpp), not hidden by this
+                           // overload
 template <class T>
 T lanes_sum(const T* x, std::int64_t n, ShiftedExp<T> term) {
   alignas(64) T buf[kBlock];

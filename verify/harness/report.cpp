@@ -128,6 +128,22 @@ void print_problems(std::FILE* out, const Report& rep, const Options& opts) {
 }
 
 void print_summary(std::FILE* out, const Report& rep) {
+  if (rep.bitwise) {
+    // Say what --bitwise could and could not require: rows whose implementation does not
+    // promise the same bits with every thread count were held only to what they promise.
+    std::fprintf(out,
+                 "\nbitwise: every passed case was rerun (same settings; 1, 2, 3 threads) "
+                 "and reproduced the bits its implementation promises.\n");
+    std::string seen;
+    for (const RowResult& r : rep.rows) {
+      if (r.determinism == Determinism::bitwise) continue;
+      const std::string key = r.op + " " + r.backend + "/" + r.variant;
+      if (seen.find("|" + key + "|") != std::string::npos) continue;
+      seen += "|" + key + "|";
+      std::fprintf(out, "  not bitwise across thread counts: %s — promises %s: %s\n", key.c_str(),
+                   determinism_name(r.determinism), r.determinism_note.c_str());
+    }
+  }
   std::fprintf(out,
                "\n%d rows: %d passed, %d failed, %d vacuous, %d unsupported, %d not run  "
                "(seed %llu, %.1f s, %s)\n",
@@ -167,6 +183,7 @@ void write_json(const std::string& path, const Report& rep, const Options& opts)
   j["build"] = rep.build;
   j["seconds"] = rep.seconds;
   j["verdict"] = verdict_name(rep.overall());
+  j["bitwise"] = rep.bitwise;
   j["rows"] = json::array();
   for (const RowResult& r : rep.rows) {
     json row = {{"op", r.op},
@@ -186,7 +203,9 @@ void write_json(const std::string& path, const Report& rep, const Options& opts)
                 {"rms_error", r.rms_error},
                 {"verdict", verdict_name(r.verdict)},
                 {"message", r.message},
+                {"determinism", determinism_name(r.determinism)},
                 {"seconds", r.seconds}};
+    if (!r.determinism_note.empty()) row["determinism_note"] = r.determinism_note;
     if (r.ledger_max) row["ledger_accepted"] = *r.ledger_max;
     if (r.worst) row["worst_case"] = r.worst->description;
     row["problems"] = json::array();

@@ -141,10 +141,122 @@ struct ThresholdScope {
   bool active;
 };
 
+/// The backend's output tensors for case c: canary-guarded buffers, or input 0 itself when the
+/// case asks for in-place and the op allows it (c.output_placement says what was used).
+std::vector<Tensor> make_outputs(const OpSpec& spec, Case& c,
+                                 const std::vector<OutputDesc>& descs) {
+  std::vector<Tensor> outs;
+  for (std::size_t i = 0; i < descs.size(); ++i) {
+    const DType dt = output_dtype(descs[i], c.dtype, c.layout.attrs);
+    bool in_place = i == 0 && c.output_placement == OutputPlacement::in_place && spec.inplace &&
+                    !c.inputs.empty() && c.inputs[0].shape() == descs[i].shape &&
+                    c.inputs[0].dtype() == dt && !c.inputs[0].has_internal_overlap();
+    if (in_place) {
+      outs.push_back(c.inputs[0]);
+    } else {
+      if (i == 0 && c.output_placement == OutputPlacement::in_place)
+        c.output_placement = OutputPlacement::contiguous;  // not applicable: say what ran
+      outs.push_back(
+          canary_output(descs[i].shape, dt, c.output_placement == OutputPlacement::strided));
+    }
+  }
+  return outs;
+}
+
+/// Runs the backend with the case's (or the given) thread count and parallel threshold; returns
+/// the error it threw, "" when it returned.
+std::string call_backend(const Implementation& impl, OpCall& call, int threads,
+                         std::int64_t threshold) {
+  std::optional<opt::ThreadScope> thread_scope;
+  if (threads > 0) thread_scope.emplace(threads);
+  ThresholdScope threshold_scope(threshold);
+  try {
+    impl.forward(call);
+  } catch (const Error& e) {
+    return e.what();
+  } catch (const std::exception& e) {
+    return std::string("non-vt exception: ") + e.what();
+  }
+  return "";
+}
+
+/// The first element whose bits differ between a and b (same shape and dtype), as
+/// "[i, j]: 0x… vs 0x… (x vs y)"; "" when every element is bit-identical.
+std::string first_bit_difference(const Tensor& a, const Tensor& b) {
+  const Tensor ca = a.contiguous(), cb = b.contiguous();
+  const std::size_t isz = itemsize(a.dtype());
+  const std::byte* pa = ca.storage()->data() + ca.offset() * static_cast<std::int64_t>(isz);
+  const std::byte* pb = cb.storage()->data() + cb.offset() * static_cast<std::int64_t>(isz);
+  for (std::int64_t k = 0; k < ca.numel(); ++k) {
+    const std::size_t at = static_cast<std::size_t>(k) * isz;
+    if (std::memcmp(pa + at, pb + at, isz) == 0) continue;
+    std::string idx = "[";
+    std::int64_t rest = k;
+    std::vector<std::int64_t> ix(a.shape().size());
+    for (std::size_t d = ix.size(); d-- > 0;) {
+      ix[d] = rest % a.shape()[d];
+      rest /= a.shape()[d];
+    }
+    for (std::size_t d = 0; d < ix.size(); ++d) idx += (d ? ", " : "") + std::to_string(ix[d]);
+    auto hex = [&](const std::byte* p) {
+      std::uint64_t u = 0;
+      std::memcpy(&u, p, std::min<std::size_t>(isz, sizeof u));
+      char buf[24];
+      std::snprintf(buf, sizeof buf, "0x%0*llx", static_cast<int>(2 * isz),
+                    static_cast<unsigned long long>(u));
+      return std::string(buf);
+    };
+    char vals[96] = "";
+    if (is_float(a.dtype()))
+      std::snprintf(vals, sizeof vals, " (%.17g vs %.17g)", static_cast<double>(load_hp(ca, ix)),
+                    static_cast<double>(load_hp(cb, ix)));
+    return idx + "]: " + hex(pa + at) + " vs " + hex(pb + at) + vals;
+  }
+  return "";
+}
+
+/// verify --bitwise: runs the backend again on the same inputs — once with the case's own
+/// settings, then with 1, 2 and 3 threads and the parallel threshold at 1 so the pool really
+/// splits the work — and requires the first run's bits every time the implementation promises
+/// them (Determinism). Returns why it failed, "" when it holds.
+std::string check_bitwise(const OpSpec& spec, const Implementation& impl, Case& c,
+                          const std::vector<OutputDesc>& descs, const std::vector<Tensor>& first,
+                          const std::vector<std::vector<std::byte>>& inputs_before) {
+  if (impl.determinism == Determinism::none) return "";
+  std::vector<Tensor> expected;
+  for (const Tensor& t : first) expected.push_back(t.clone());  // an in-place run lives in input 0
+  struct Rerun {
+    int threads;
+    std::int64_t threshold;
+    std::string what;
+  };
+  std::vector<Rerun> reruns = {{c.threads, c.parallel_threshold, "a second run"}};
+  if (impl.determinism == Determinism::bitwise)
+    for (int t : {1, 2, 3})
+      reruns.push_back({t, 1, "a run with " + std::to_string(t) + " thread(s), threshold 1"});
+  for (const Rerun& run : reruns) {
+    for (std::size_t k = 0; k < c.inputs.size(); ++k) {  // undo an in-place run
+      Storage& st = *c.inputs[k].storage();
+      if (st.nbytes() > 0) std::memcpy(st.data(), inputs_before[k].data(), st.nbytes());
+    }
+    OpCall call{c.inputs, c.layout.attrs, make_outputs(spec, c, descs)};
+    const std::string err = call_backend(impl, call, run.threads, run.threshold);
+    if (!err.empty()) return "not reproducible: " + run.what + " threw: " + err;
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+      const std::string diff = first_bit_difference(expected[i], call.outputs[i]);
+      if (!diff.empty())
+        return std::string("not bitwise reproducible (the implementation promises ") +
+               determinism_name(impl.determinism) + "): " + run.what + " differs from the first" +
+               (expected.size() > 1 ? " in output " + std::to_string(i) : "") + " at " + diff;
+    }
+  }
+  return "";
+}
+
 }  // namespace
 
 CaseResult run_case(const OpSpec& spec, const Implementation& impl, Case& c,
-                    const std::string& save_dir) {
+                    const std::string& save_dir, bool bitwise) {
   CaseResult r;
   r.regime = c.regime;
   r.index = c.index;
@@ -186,39 +298,13 @@ CaseResult run_case(const OpSpec& spec, const Implementation& impl, Case& c,
   }
 
   // ---- backend outputs, canaries, snapshots -------------------------------------------------
-  std::vector<Tensor> outs;
-  for (std::size_t i = 0; i < descs.size(); ++i) {
-    const DType dt = output_dtype(descs[i], c.dtype, c.layout.attrs);
-    bool in_place = i == 0 && c.output_placement == OutputPlacement::in_place && spec.inplace &&
-                    !c.inputs.empty() && c.inputs[0].shape() == descs[i].shape &&
-                    c.inputs[0].dtype() == dt && !c.inputs[0].has_internal_overlap();
-    if (in_place) {
-      outs.push_back(c.inputs[0]);
-    } else {
-      if (i == 0 && c.output_placement == OutputPlacement::in_place)
-        c.output_placement = OutputPlacement::contiguous;  // not applicable: say what ran
-      outs.push_back(
-          canary_output(descs[i].shape, dt, c.output_placement == OutputPlacement::strided));
-    }
-  }
+  std::vector<Tensor> outs = make_outputs(spec, c, descs);
   r.description = c.describe();
   std::vector<std::vector<std::byte>> before;
   for (const Tensor& t : c.inputs) before.push_back(snapshot(t));
 
   OpCall call{c.inputs, c.layout.attrs, outs};
-  std::string backend_error;
-  {
-    std::optional<opt::ThreadScope> threads;
-    if (c.threads > 0) threads.emplace(c.threads);
-    ThresholdScope threshold(c.parallel_threshold);
-    try {
-      impl.forward(call);
-    } catch (const Error& e) {
-      backend_error = e.what();
-    } catch (const std::exception& e) {
-      backend_error = std::string("non-vt exception: ") + e.what();
-    }
-  }
+  const std::string backend_error = call_backend(impl, call, c.threads, c.parallel_threshold);
 
   // ---- errors on either side ----------------------------------------------------------------
   if (!ref_error.empty() || !backend_error.empty()) {
@@ -301,6 +387,10 @@ CaseResult run_case(const OpSpec& spec, const Implementation& impl, Case& c,
         r.message = "test data is vacuous: " + v.reason;
       }
     }
+    if (r.verdict == Verdict::passed && bitwise) {
+      const std::string why = check_bitwise(spec, impl, c, descs, outs, before);
+      if (!why.empty()) return fail(why);
+    }
     return r;
   }
 
@@ -332,6 +422,13 @@ CaseResult run_case(const OpSpec& spec, const Implementation& impl, Case& c,
       r.message = "test data is vacuous: " + v.reason;
     }
   }
+  if (r.verdict == Verdict::passed && bitwise) {
+    const std::string why = check_bitwise(spec, impl, c, descs, outs, before);
+    if (!why.empty()) {
+      r.verdict = Verdict::failed;
+      r.message = why;
+    }
+  }
   if (r.verdict != Verdict::passed && !save_dir.empty())
     r.saved = save_case(save_dir, spec, impl, c, ref_call.outputs, outs);
   return r;
@@ -345,6 +442,8 @@ std::string repro_command(const RowResult& row, const CaseResult& c, const Optio
                     " --seed " + std::to_string(seed) + " --regime " + regime_name(c.regime) +
                     " --case " + std::to_string(c.index);
   if (cases_per_regime > 0) cmd += " --cases " + std::to_string(cases_per_regime);
+  if (opts.threads > 0) cmd += " --threads " + std::to_string(opts.threads);
+  if (opts.bitwise) cmd += " --bitwise";
   return cmd + " -v";
 }
 
@@ -361,6 +460,8 @@ RowResult verify_row(const OpSpec& spec, const Implementation& impl, DType dtype
   row.dtype = dtype;
   row.cls = spec.accuracy.cls;
   row.budget = ulp_budget(spec, dtype);
+  row.determinism = impl.determinism;
+  row.determinism_note = impl.determinism_note;
   if (std::find(impl.dtypes.begin(), impl.dtypes.end(), dtype) == impl.dtypes.end()) {
     row.verdict = Verdict::unsupported;
     row.message = "the implementation does not support " + std::string(dtype_name(dtype));
@@ -379,7 +480,7 @@ RowResult verify_row(const OpSpec& spec, const Implementation& impl, DType dtype
       for (int attempt = 0; attempt < kVacuousRedraws; ++attempt) {
         Case c = make_case(spec, dtype, regime, k, opts.seed, opts.cases_per_regime, attempt);
         if (opts.threads > 0 && c.threads == 0) c.threads = opts.threads;
-        cr = run_case(spec, impl, c, opts.save_failures_dir);
+        cr = run_case(spec, impl, c, opts.save_failures_dir, opts.bitwise);
         if (cr.verdict != Verdict::vacuous) break;
       }
       ++row.cases_run;
@@ -424,6 +525,7 @@ Report run_verification(const Options& opts, const std::function<void(const RowR
   Report rep;
   rep.seed = opts.seed;
   rep.build = build_id();
+  rep.bitwise = opts.bitwise;
   const auto t0 = std::chrono::steady_clock::now();
   std::vector<const OpSpec*> specs;
   for (const OpSpec* s : SpecRegistry::instance().all()) {

@@ -32,7 +32,8 @@ struct Options {
   std::string save_failures_dir;  // write inputs/expected/got of failures as .npy
   std::string ledger_path;        // "" with ledger_mode != off: the default ledger
   enum class LedgerMode { check, report, update, off } ledger_mode = LedgerMode::check;
-  bool verbose = false;                // print every case
+  bool bitwise = false;  // also rerun each case (same settings; 1, 2, 3 threads): same bits?
+  bool verbose = false;  // print every case
   std::string program = "veritensor";  // the command named in repro lines
 };
 
@@ -65,6 +66,8 @@ struct RowResult {
   Verdict verdict = Verdict::passed;
   std::string message;               // row-level reason (unsupported dtype, missing impl, ledger)
   std::optional<double> ledger_max;  // accepted maximum from the ledger, if any
+  Determinism determinism = Determinism::bitwise;  // what the implementation promises
+  std::string determinism_note;
   double seconds = 0;
 };
 
@@ -72,6 +75,7 @@ struct Report {
   std::vector<RowResult> rows;
   std::uint64_t seed = kDefaultSeed;
   std::string build;
+  bool bitwise = false;  // run with Options::bitwise
   double seconds = 0;
   Verdict overall() const;  // failed if any row failed or was vacuous; passed otherwise
   int count(Verdict v) const;
@@ -85,8 +89,10 @@ Report run_verification(const Options& opts,
 std::string repro_command(const RowResult& row, const CaseResult& c, const Options& opts);
 
 /// Runs one case of one implementation (the harness's unit of work; also used by tests).
+/// With `bitwise`, a case that passed is run again and must reproduce its bits as far as the
+/// implementation's Determinism promises (see Options::bitwise).
 CaseResult run_case(const OpSpec& spec, const Implementation& impl, Case& c,
-                    const std::string& save_dir = "");
+                    const std::string& save_dir = "", bool bitwise = false);
 
 /// True when `name` matches the glob (*, ?, [..] as in fnmatch).
 bool glob_match(const std::string& glob, const std::string& name);

@@ -1,9 +1,11 @@
 // verify/mutants/reduction.cpp — planted bugs in reductions (test builds only).
 // What it is: wrong implementations registered as extra optimized variants to prove the harness
-// flags them: a sum that drops the last term of each row, a sum accumulated in float16, and a
-// max that skips NaN. What it is not: anything a user should call; never linked into
-// `veritensor` unless the build asks for planted bugs.
+// flags them: a sum that drops the last term of each row, a sum accumulated in float16, a max
+// that skips NaN, and a sum whose bits follow the thread count (for `verify --bitwise`). What it is
+// not: anything a user should call; never linked into `veritensor` unless the build asks for
+// planted bugs.
 #include "core/registry.hpp"
+#include "optimized/core/parallel.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -90,6 +92,36 @@ void max_ignores_nan(OpCall& c) {
   write_rows(c, res);
 }
 
+/// sum that splits each row into one block per thread and adds the block sums in order: no race
+/// and every value inside the sum bound, but the association of the additions — hence the
+/// rounding — depends on the thread count while the implementation promises the same bits with
+/// any (OpenBLAS's GEMM does this, and says so). On ordinary data only `verify --bitwise` sees
+/// it.
+template <class T>
+void sum_blocks_per_thread(OpCall& c) {
+  const Rows r = gather_rows(c, "sum");
+  const T* x = r.x.data<T>();
+  const std::int64_t blocks = opt::num_threads();  // BUG: partition follows the thread count
+  const std::int64_t block = (r.n + blocks - 1) / blocks;
+  std::vector<double> res(static_cast<std::size_t>(r.rows));
+  for (std::int64_t j = 0; j < r.rows; ++j) {
+    std::vector<T> partial(static_cast<std::size_t>(blocks), T(0));
+    opt::parallel_for(
+        blocks, 1,
+        [&](std::int64_t b, std::int64_t, std::int64_t) {
+          T s = 0;
+          for (std::int64_t i = b * block; i < std::min(r.n, (b + 1) * block); ++i)
+            s += x[j * r.n + i];
+          partial[static_cast<std::size_t>(b)] = s;
+        },
+        r.n);
+    T s = 0;
+    for (T p : partial) s += p;
+    res[static_cast<std::size_t>(j)] = s;
+  }
+  write_rows(c, res);
+}
+
 template <template <class> class F>
 struct Dispatch {
   static void run(OpCall& c) {
@@ -106,6 +138,10 @@ struct DroppedLast {
 template <class T>
 struct Float16Acc {
   static void run(OpCall& c) { sum_float16_accumulation<T>(c); }
+};
+template <class T>
+struct BlocksPerThread {
+  static void run(OpCall& c) { sum_blocks_per_thread<T>(c); }
 };
 template <class T>
 struct MaxNoNan {
@@ -126,6 +162,15 @@ VT_REGISTER_IMPL({.op = "sum",
                   .forward = Dispatch<Float16Acc>::run,
                   .planted_bug = true,
                   .technique = "accumulates in _Float16"});
+VT_REGISTER_IMPL({.op = "sum",
+                  .backend = backend::optimized,
+                  .variant = "mutant_blocks_per_thread",
+                  .dtypes = {DType::f32, DType::f64},
+                  .forward = Dispatch<BlocksPerThread>::run,
+                  .planted_bug = true,
+                  .caught_by = "bitwise",
+                  .technique = "one block per thread, block sums added in order: bits follow "
+                               "the thread count, yet it promises bitwise determinism"});
 VT_REGISTER_IMPL({.op = "max",
                   .backend = backend::optimized,
                   .variant = "mutant_max_ignores_nan",
