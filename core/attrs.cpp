@@ -131,7 +131,10 @@ AttrValue parse_attr_value(const AttrSpec& spec, const std::string& text, const 
 Attrs validate_attrs(const std::vector<AttrSpec>& schema, const Attrs& given,
                      const std::string& op) {
   Attrs out;
-  for (const auto& [name, value] : given.values()) {
+  for (const auto& entry : given.values()) {
+    // Named references, not a structured binding: clang 14 cannot capture bindings in a lambda.
+    const std::string& name = entry.first;
+    const AttrValue& value = entry.second;
     const AttrSpec* s = nullptr;
     for (const AttrSpec& a : schema)
       if (a.name == name) s = &a;
@@ -174,7 +177,8 @@ Attrs validate_attrs(const std::vector<AttrSpec>& schema, const Attrs& given,
       std::string list;
       for (const std::string& c : s->choices) {
         found |= c == *p;
-        list += (list.empty() ? "" : ", ") + c;
+        if (!list.empty()) list += ", ";
+        list += c;
       }
       if (!found) throw Error(op, {}, "attribute " + name + "='" + *p + "' is not one of " + list);
     }

@@ -25,7 +25,7 @@ Registry& Registry::instance() {
   return r;
 }
 
-void Registry::add(Implementation impl) {
+void Registry::add(Implementation&& impl) {
   for (const Implementation& i : impls_)
     if (i.op == impl.op && i.backend == impl.backend && i.variant == impl.variant)
       throw Error(impl.op, {},

@@ -65,7 +65,7 @@ struct Implementation {
 class Registry {
  public:
   static Registry& instance();
-  void add(Implementation impl);  // throws on a duplicate key
+  void add(Implementation&& impl);  // throws on a duplicate key
   /// Exact key; variant "" means the backend's default (the only, or the first non-mutant one).
   const Implementation* find(const std::string& op, const std::string& backend,
                              const std::string& variant = "") const;

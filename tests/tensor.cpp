@@ -530,7 +530,7 @@ BOOST_AUTO_TEST_CASE(internal_overlap) {
   BOOST_TEST(Tensor::from<float>({3}, {1, 2, 3}).expand({2, 3}).has_internal_overlap());
   BOOST_TEST(!Tensor::from<float>({1}, {1}).expand({1, 1}).has_internal_overlap());
   // Hand-built views of a 12-element buffer.
-  const auto storage = t.storage();
+  const auto& storage = t.storage();
   // Sliding windows: (3, 3) with strides (1, 1) reads element 1 as [0, 1] and [1, 0].
   BOOST_TEST(Tensor::from_storage(storage, DType::i64, {3, 3}, {1, 1}, 0).has_internal_overlap());
   // Rows of 3 with a row stride of 2: [0, 2] and [1, 0] are both element 2.

@@ -39,9 +39,10 @@ bool same_bits(double a, double b, DType t) {
   if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);
   if (t == DType::f32) {
     float fa = static_cast<float>(a), fb = static_cast<float>(b);
-    return std::memcmp(&fa, &fb, sizeof fa) == 0;
+    // Bits are the point: +0 and −0 must differ (NaN was handled above).
+    return std::memcmp(&fa, &fb, sizeof fa) == 0;  // NOLINT(bugprone-suspicious-memory-comparison)
   }
-  return std::memcmp(&a, &b, sizeof a) == 0;
+  return std::memcmp(&a, &b, sizeof a) == 0;  // NOLINT(bugprone-suspicious-memory-comparison)
 }
 
 }  // namespace

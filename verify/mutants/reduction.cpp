@@ -8,6 +8,7 @@
 #include "optimized/core/parallel.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -60,15 +61,27 @@ void sum_dropped_last_term(OpCall& c) {
   write_rows(c, res);
 }
 
-/// sum accumulated in _Float16 (11 significant bits, max 65504) — the wrong accumulator type.
+/// v rounded to IEEE binary16 (11 significant bits, subnormals down to 2^-24, overflow to ±inf at
+/// 65520), ties to even. Written out because clang 14 has no _Float16 arithmetic on x86 without
+/// AVX512-FP16; the value is the same as a _Float16 conversion.
+double round_to_half(double v) {
+  if (!std::isfinite(v)) return v;
+  if (std::fabs(v) >= 65520.0) return std::copysign(HUGE_VAL, v);
+  int e = 0;
+  std::frexp(v, &e);                          // |v| ∈ [2^(e−1), 2^e)
+  const int quantum = std::max(e - 11, -24);  // exponent of the last kept bit
+  return std::nearbyint(std::ldexp(v, -quantum)) * std::ldexp(1.0, quantum);  // ties to even
+}
+
+/// sum accumulated in binary16 (11 significant bits, max 65504) — the wrong accumulator type.
 template <class T>
 void sum_float16_accumulation(OpCall& c) {
   const Rows r = gather_rows(c, "sum");
   const T* x = r.x.data<T>();
   std::vector<double> res(static_cast<std::size_t>(r.rows));
   for (std::int64_t j = 0; j < r.rows; ++j) {
-    _Float16 s = 0;  // BUG: half-precision accumulator
-    for (std::int64_t i = 0; i < r.n; ++i) s += static_cast<_Float16>(x[j * r.n + i]);
+    double s = 0;  // BUG: every partial sum rounded to half precision
+    for (std::int64_t i = 0; i < r.n; ++i) s = round_to_half(s + round_to_half(x[j * r.n + i]));
     res[static_cast<std::size_t>(j)] = static_cast<double>(static_cast<T>(s));
   }
   write_rows(c, res);
@@ -161,7 +174,7 @@ VT_REGISTER_IMPL({.op = "sum",
                   .dtypes = {DType::f32, DType::f64},
                   .forward = Dispatch<Float16Acc>::run,
                   .planted_bug = true,
-                  .technique = "accumulates in _Float16"});
+                  .technique = "accumulates in binary16 (half precision)"});
 VT_REGISTER_IMPL({.op = "sum",
                   .backend = backend::optimized,
                   .variant = "mutant_blocks_per_thread",

@@ -266,7 +266,7 @@ VT_REGISTER_SPEC([] {
 
 // ---- cast --------------------------------------------------------------------------------------
 
-std::vector<Layout> with_each_dtype(std::vector<Layout> base) {
+std::vector<Layout> with_each_dtype(const std::vector<Layout>& base) {
   std::vector<Layout> out;
   for (const char* dt : {"float32", "float64"})
     for (Layout l : base) {
