@@ -48,7 +48,8 @@ std::vector<AttrSpec> reduction_attrs(bool with_ddof, bool single_axis) {
 
 /// NumPy: reduced_shape; max/min/argmax over zero elements raise (no identity).
 ShapeRule reduction_rule(std::string op, bool needs_elements, bool single_axis, OutKind kind) {
-  return [op, needs_elements, single_axis, kind](const std::vector<Shape>& in, const Attrs& a) {
+  return [op = std::move(op), needs_elements, single_axis, kind](const std::vector<Shape>& in,
+                                                                 const Attrs& a) {
     const Shape& s = in.at(0);
     if (single_axis && a.get_ints("axis").size() > 1)
       throw Error(op, in, op + " takes at most one axis");
