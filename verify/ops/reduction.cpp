@@ -17,6 +17,7 @@
 
 #include <cmath>
 #include <string>
+#include <utility>
 
 namespace vt::verify {
 namespace {
