@@ -23,8 +23,20 @@ struct OpCall {
 
 using ForwardFn = void (*)(OpCall&);
 
-/// Backward (VJP) call: grad_outputs has one tensor per output; grad_inputs one per input
-/// (undefined where the input needs no gradient). Filled in by the autograd issue.
+/// Backward (vector-Jacobian product) call of one op: given the forward call (its inputs, attrs
+/// and the outputs *this backend* computed) and one output gradient per output, write
+/// grad_inputs[i] = Σ_o (∂ output_o / ∂ input_i)ᵀ · grad_outputs[o] for every defined
+/// grad_inputs[i]. Conventions every VJP follows:
+///  - grad_outputs[o] has output o's shape (it may be strided); an undefined tensor means zero.
+///  - grad_inputs[i] is allocated by the caller with input i's shape and the backend's compute
+///    dtype (float128 for the reference, the forward's float dtype otherwise); it may be strided.
+///    Undefined where that input needs no gradient (or is not differentiable: integer indices).
+///  - The VJP overwrites every element of each defined grad_input; it never accumulates (the
+///    autograd engine adds contributions itself) and never writes anything else.
+///  - An input that was broadcast in the forward gets the gradient summed over the broadcast
+///    dimensions (its own shape, not the output's).
+///  - At points where the op is not differentiable the VJP uses PyTorch's convention; the op's
+///    spec names the points and the convention (GradSpec::nondifferentiable).
 struct BackwardCall {
   const OpCall* forward = nullptr;
   std::vector<Tensor> grad_outputs;
@@ -95,6 +107,16 @@ struct Registrar {
                     .forward = fn,                       \
                     .technique = how})
 
+/// The same with its VJP: VT_REGISTER_REFERENCE_VJP(add, add_reference, add_vjp_reference, "how").
+#define VT_REGISTER_REFERENCE_VJP(op_name, fn, vjp, how) \
+  VT_REGISTER_IMPL({.op = #op_name,                      \
+                    .backend = ::vt::backend::reference, \
+                    .variant = "float128",               \
+                    .dtypes = {::vt::DType::hp},         \
+                    .forward = fn,                       \
+                    .backward = vjp,                     \
+                    .technique = how})
+
 /// A float32/float64 implementation of the optimized backend, its variant named by technique:
 /// VT_REGISTER_OPTIMIZED(add, "loop", add_forward, "how it computes").
 #define VT_REGISTER_OPTIMIZED(op_name, variant_name, fn, how)       \
@@ -103,6 +125,16 @@ struct Registrar {
                     .variant = variant_name,                        \
                     .dtypes = {::vt::DType::f32, ::vt::DType::f64}, \
                     .forward = fn,                                  \
+                    .technique = how})
+
+/// The same with its VJP: VT_REGISTER_OPTIMIZED_VJP(add, "loop", add_forward, add_vjp, "how").
+#define VT_REGISTER_OPTIMIZED_VJP(op_name, variant_name, fn, vjp, how) \
+  VT_REGISTER_IMPL({.op = #op_name,                                    \
+                    .backend = ::vt::backend::optimized,               \
+                    .variant = variant_name,                           \
+                    .dtypes = {::vt::DType::f32, ::vt::DType::f64},    \
+                    .forward = fn,                                     \
+                    .backward = vjp,                                   \
                     .technique = how})
 
 /// Build identification carried by reports: git revision and compiler/flags summary.

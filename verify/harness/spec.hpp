@@ -129,6 +129,44 @@ struct LargeCheck {
       4e6;  // multiply-adds in float128 above which this check replaces the full one
 };
 
+// ---- gradients -------------------------------------------------------------------------------
+
+/// Everything a VJP bound function sees, for the gradient of one input: the forward inputs and
+/// the output gradients converted exactly to float128, the reference forward outputs and the
+/// reference VJP of that input. It fills `bound` (float128, the input's shape) with the largest
+/// admissible |ĝ − g| per element for a backend computing in `precision` — which must cover
+/// the backend's own forward outputs where its VJP reads them (softmax, exp, sigmoid, tanh).
+struct GradBoundArgs {
+  const std::vector<Tensor>& inputs_hp;
+  const std::vector<Tensor>& outputs_hp;       // reference forward outputs
+  const std::vector<Tensor>& grad_outputs_hp;  // one per output
+  const Attrs& attrs;
+  Precision precision;
+  std::size_t input;        // which input's gradient
+  const Tensor& reference;  // the reference VJP of that input (float128)
+  Tensor& bound;
+};
+using GradBoundFn = std::function<void(GradBoundArgs&)>;
+
+struct GradSpec {
+  /// Which inputs are differentiable (integer inputs never are); empty: every input.
+  std::vector<bool> inputs;
+  /// How a backend's VJP is held to the reference VJP computed from the same float inputs and
+  /// output gradients: exact, ulp(k) (ulp_f32 / ulp_f64) or sum-bound (`bound`).
+  AccuracyClass cls = AccuracyClass::exact;
+  double ulp_f32 = 0, ulp_f64 = 0;
+  GradBoundFn bound;
+  /// Where the op is not differentiable and the value its VJPs use there (PyTorch's), e.g.
+  /// "relu at 0: gradient 0 (PyTorch: grad · (x > 0))". Empty: differentiable everywhere on
+  /// its domain.
+  std::string nondifferentiable;
+  /// Inputs that sit exactly on those points, one Layout per case with the values in
+  /// `kink_values` (one vector per input, row-major): verify --grad runs them on purpose and
+  /// requires every backend to follow the convention (the reference VJP's value).
+  std::vector<Layout> kink_layouts;
+  std::vector<std::vector<std::vector<double>>> kink_values;
+};
+
 struct OpSpec {
   std::string name;
   std::string family;  // the file name in every tree: "elementwise", "reduction", …
@@ -139,6 +177,7 @@ struct OpSpec {
   Accuracy accuracy;
   std::vector<std::string> backends = {backend::reference, backend::optimized};
   bool differentiable = false;
+  GradSpec grad;  // when differentiable: which inputs, the VJP's accuracy class, kinks
   bool inplace = false;  // output 0 may alias input 0 (elementwise ops)
   /// Layouts for the exact/random/adversarial regimes and for the structural regime.
   std::function<std::vector<Layout>(Rng&)> layouts;
