@@ -228,6 +228,9 @@ int main(int argc, char** argv) {
   verify->add_flag("--update-ledger", update_ledger, "record this run's maxima in the ledger");
   verify->add_flag("--ledger-report", ledger_report, "report ledger excesses without failing");
   verify->add_flag("--no-ledger", no_ledger, "do not compare with the ledger");
+  verify->add_flag("--grad", opts.grad,
+                   "check VJPs: the reference against finite differences (Richardson, float128), "
+                   "each backend against the reference under the op's gradient class");
   verify->add_flag("--bitwise", opts.bitwise,
                    "rerun every passed case (same settings, then 1, 2 and 3 threads) and require "
                    "the same bits wherever the implementation promises them");

@@ -6,7 +6,7 @@
 // vectorizes (vcvtpd2ps/vcvtps2pd), the hardware conversion rounding to nearest-even.
 // Accuracy: every element is correctly rounded (exact class) — full rounds its double value
 // once; arange computes start + i·step with one rounding (float64: one fma; float32: see
-// arange_f32 below); cast is one IEEE conversion.
+// arange_f32 below); cast is one IEEE conversion, and so is its VJP (g converted to x's dtype).
 // What it is not: a random-number creator (that is the sampling family).
 #include "optimized/core/loops.hpp"
 
@@ -211,6 +211,36 @@ void cast_forward(OpCall& c) {
                   std::string(dtype_name(src)) + " → " + std::string(dtype_name(dst)));
 }
 
+// VJP: gx = g converted to x's dtype (PyTorch's grad.to(x.dtype)): one IEEE conversion per
+// element, so exact like the forward. g has the output's dtype (the "dtype" attribute), gx the
+// input's; either may be float32 or float64, and either may be strided.
+// g, gx: same shape
+void cast_backward(BackwardCall& b) {
+  const Tensor& gx = b.grad_inputs.at(0);
+  if (!gx.defined() || gx.numel() == 0) return;
+  if (gx.has_internal_overlap() && gx.numel() > 1)
+    throw Error("cast", {gx.shape()}, "the input gradient has overlapping elements");
+  Tensor g = b.grad_outputs.at(0);
+  if (!g.defined()) {  // undefined: zero
+    dispatch(gx, "cast", [&](auto t) {
+      using T = decltype(t);
+      generate<T>(gx, [](std::int64_t) { return T(0); });
+    });
+    return;
+  }
+  if (g.shape() != gx.shape())
+    throw Error("cast", {gx.shape(), g.shape()}, "gradient does not match the input");
+  if (gx.overlaps(g)) g = g.clone();  // read everything before writing anything
+  const DType src = g.dtype(), dst = gx.dtype();
+  if (src == DType::f32 && dst == DType::f32) return convert<float, float>(gx, g);
+  if (src == DType::f32 && dst == DType::f64) return convert<double, float>(gx, g);
+  if (src == DType::f64 && dst == DType::f32) return convert<float, double>(gx, g);
+  if (src == DType::f64 && dst == DType::f64) return convert<double, double>(gx, g);
+  throw Error("cast", {gx.shape()},
+              "optimized cast VJP converts between float32 and float64, not " +
+                  std::string(dtype_name(src)) + " → " + std::string(dtype_name(dst)));
+}
+
 #define VT_OPTIMIZED_CREATION(name, how) VT_REGISTER_OPTIMIZED(name, "loop", name##_forward, how)
 
 VT_OPTIMIZED_CREATION(zeros, "vectorized fill, threaded over chunks");
@@ -218,7 +248,9 @@ VT_OPTIMIZED_CREATION(ones, "vectorized fill, threaded over chunks");
 VT_OPTIMIZED_CREATION(full, "vectorized fill of the correctly rounded value");
 VT_OPTIMIZED_CREATION(arange, "fma(i, step, start); float32 midpoints via binary128 round-to-odd");
 VT_OPTIMIZED_CREATION(eye, "zero fill, then the k-th diagonal through the strides");
-VT_OPTIMIZED_CREATION(cast, "vectorized conversion loop (round to nearest-even)");
+VT_REGISTER_OPTIMIZED_VJP(cast, "loop", cast_forward, cast_backward,
+                          "vectorized conversion loop (round to nearest-even); VJP: the same "
+                          "loop converting g to x's dtype");
 
 }  // namespace
 }  // namespace vt::opt

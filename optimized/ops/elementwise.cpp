@@ -1,12 +1,20 @@
-// optimized/ops/elementwise.cpp — float32/float64 binary elementwise ops with broadcasting.
+// optimized/ops/elementwise.cpp — float32/float64 binary elementwise ops with broadcasting, and
+// their VJPs (partials per output element, folded onto broadcast inputs; section "VJPs").
 // Shaped this way because: a scalar functor per op plugged into one loop engine
 // (optimized/core/loops.hpp) whose unit-stride and scalar-operand loops GCC vectorizes
 // (-O3 -march=native: 512-bit for add/sub/mul/div/maximum/minimum; pow calls libm per element).
 // Accuracy: add/sub/mul/div are single IEEE operations (exact class); maximum/minimum follow
 // IEEE 754-2019 maximum/minimum; pow is glibc's pow/powf (< 1 ulp).
+#include "optimized/core/broadcast_grad.hpp"
 #include "optimized/core/loops.hpp"
 
+#include <algorithm>
+#include <array>
 #include <cmath>
+#include <limits>
+#include <type_traits>
+#include <utility>
+#include <vector>
 
 namespace vt::opt {
 namespace {
@@ -50,6 +58,346 @@ struct Pow {
   T operator()(T a, T b) const { return std::pow(a, b); }
 };
 
+// ---- VJPs ---------------------------------------------------------------------------------------
+// Each input's gradient is an output-shaped partial product, written straight into grad_inputs[i]
+// (strided or not) when that input has the output's shape, and otherwise into a contiguous
+// temporary that sum_to_shape folds (float64 sums in g's order: thread-count independent). The
+// one- and two-operand partials (add, sub, mul, div's ∂a) go through the loop engine's vectorized
+// unit-stride and scalar-operand paths; the rest through elementwise_n below. Error analyses:
+// verify/ops/elementwise.cpp.
+
+template <class T>
+struct Copy {
+  T operator()(T g) const { return g; }
+};
+template <class T>
+struct Negate {
+  T operator()(T g) const { return -g; }
+};
+
+// −g·a/b². float32: g·a and b·b are exact in double and nothing over/underflows there (|g·a|,
+// b² ∈ [2^-298, 2^256]), so one double division and one rounding to float. float64: (g·a)/(b·b)
+// in double when both and the quotient are normal (three roundings); otherwise (over/underflow,
+// zeros, infinities, NaN) in long double, whose exponent range holds every such product, rounded
+// once — with the same IEEE special values as the reference's −g·a/(b·b).
+template <class T>
+struct DivGradB;
+template <>
+struct DivGradB<float> {
+  float operator()(float g, float a, float b) const {
+    const double bd = b;
+    return static_cast<float>(-(static_cast<double>(g) * static_cast<double>(a)) / (bd * bd));
+  }
+};
+inline bool is_normal_finite(double v) {
+  const double m = std::fabs(v);
+  return m >= std::numeric_limits<double>::min() && m <= std::numeric_limits<double>::max();
+}
+template <>
+struct DivGradB<double> {
+  double operator()(double g, double a, double b) const {
+    const double num = g * a, den = b * b, q = num / den;
+    if (is_normal_finite(num) && is_normal_finite(den) && is_normal_finite(q)) [[likely]]
+      return -q;
+    using L = long double;
+    return static_cast<double>(-(L(g) * L(a)) / (L(b) * L(b)));
+  }
+};
+
+// maximum/minimum: g to the selected input, g/2 to each on a tie (a == b, +0 == −0), g to both
+// when an operand is NaN (neither comparison holds) — PyTorch's convention; g·½ is g/2 exactly
+// rounded.
+template <class T>
+struct MaximumGradA {
+  T operator()(T g, T a, T b) const { return a == b ? g * T(0.5) : (a < b ? T(0) : g); }
+};
+template <class T>
+struct MaximumGradB {
+  T operator()(T g, T a, T b) const { return a == b ? g * T(0.5) : (b < a ? T(0) : g); }
+};
+template <class T>
+struct MinimumGradA {
+  T operator()(T g, T a, T b) const { return a == b ? g * T(0.5) : (a > b ? T(0) : g); }
+};
+template <class T>
+struct MinimumGradB {
+  T operator()(T g, T a, T b) const { return a == b ? g * T(0.5) : (b > a ? T(0) : g); }
+};
+
+// pow: ∂a = where(b == 0, 0, g·b·a^(b−1)), ∂b = where(a == 0 ∧ b ≥ 0, 0, g·a^b·log a).
+// float32: in double and rounded once (b − 1 is exact in double unless |b| < 2^-29, where its
+// rounding moves a^(b−1) by ≤ |log a|·2^-53 ≤ 2^-46 relative); the float output is not read, a
+// double pow is more accurate than it. float64: a^(b−1) = ŷ/a from the forward output ŷ (glibc
+// pow, < 1 ulp), which avoids pow(a, b − 1)'s rounding of b − 1 (amplified by |log a|, up to 745
+// ulp), and ∂b reads ŷ; any non-normal intermediate (a = 0, ŷ over/underflowed, infinities, NaN,
+// a negative base) sends the element to long double (powl/logl; b − 1 exact there for
+// |b| ≥ 2^-11, else ≤ 745·2^-64 relative), rounded once.
+template <class T>
+struct PowGradA;
+template <>
+struct PowGradA<float> {
+  float operator()(float g, float a, float b, float) const {
+    if (b == 0.0f) return 0.0f;
+    const double bd = b;
+    return static_cast<float>(static_cast<double>(g) *
+                              (bd * std::pow(static_cast<double>(a), bd - 1.0)));
+  }
+};
+template <>
+struct PowGradA<double> {
+  double operator()(double g, double a, double b, double y) const {
+    if (b == 0.0) return 0.0;
+    const double p = y / a, bp = b * p, r = g * bp;
+    if (is_normal_finite(y) && is_normal_finite(a) && is_normal_finite(p) && is_normal_finite(bp) &&
+        is_normal_finite(r)) [[likely]]
+      return r;
+    using L = long double;
+    return static_cast<double>(L(g) * (L(b) * std::pow(L(a), L(b) - 1)));
+  }
+};
+template <class T>
+struct PowGradB;
+template <>
+struct PowGradB<float> {
+  float operator()(float g, float a, float b, float) const {
+    if (a == 0.0f && b >= 0.0f) return 0.0f;
+    const double ad = a;
+    return static_cast<float>(static_cast<double>(g) *
+                              (std::pow(ad, static_cast<double>(b)) * std::log(ad)));
+  }
+};
+template <>
+struct PowGradB<double> {
+  double operator()(double g, double a, double b, double y) const {
+    if (a == 0.0 && b >= 0.0) return 0.0;
+    const double la = std::log(a), yl = y * la, r = g * yl;
+    if (is_normal_finite(y) && is_normal_finite(la) && is_normal_finite(yl) && is_normal_finite(r))
+        [[likely]]
+      return r;
+    using L = long double;
+    return static_cast<double>(L(g) * (std::pow(L(a), L(b)) * std::log(L(a))));
+  }
+};
+
+// out[i] = f(in_0[i], …, in_{N−1}[i]) over out's shape (inputs broadcast to it), for the partials
+// of more than two operands, which the loop engine does not cover: a flat loop on the thread pool
+// when every operand is contiguous, rows of the innermost dimension otherwise.
+template <class T, std::size_t N, class F>
+void elementwise_n(const Tensor& out, const std::array<Tensor, N>& in_t, F f) {
+  const std::int64_t n = out.numel();
+  if (n == 0) return;
+  std::array<Tensor, N> in;
+  std::array<const T*, N> p;
+  bool contiguous = out.is_contiguous();
+  for (std::size_t k = 0; k < N; ++k) {
+    in[k] = in_t[k].expand(out.shape());
+    p[k] = in[k].template data<T>();
+    contiguous = contiguous && in[k].is_contiguous();
+  }
+  T* const o = out.data<T>();
+  auto at = [&]<std::size_t... K>(std::index_sequence<K...>,
+                                  const std::array<std::int64_t, N>& off) {
+    return f(p[K][off[K]]...);
+  };
+  if (contiguous) {
+    parallel_for(n, kElementwiseGrain, [&](std::int64_t, std::int64_t lo, std::int64_t hi) {
+      for (std::int64_t i = lo; i < hi; ++i)
+        o[i] = [&]<std::size_t... K>(std::index_sequence<K...>) { return f(p[K][i]...); }
+      (std::make_index_sequence<N>{});
+    });
+    return;
+  }
+  const Shape& s = out.shape();
+  const std::size_t nd = s.size();
+  const std::int64_t inner = s[nd - 1], rows = n / inner;
+  parallel_for(
+      rows, std::max<std::int64_t>(1, kElementwiseGrain / inner),
+      [&](std::int64_t, std::int64_t rb, std::int64_t re) {
+        for (std::int64_t r = rb; r < re; ++r) {
+          std::int64_t rem = r, oo = 0;
+          std::array<std::int64_t, N> off{};
+          for (std::size_t d = nd - 1; d-- > 0;) {
+            const std::int64_t i = rem % s[d];
+            rem /= s[d];
+            oo += i * out.strides()[d];
+            for (std::size_t k = 0; k < N; ++k) off[k] += i * in[k].strides()[d];
+          }
+          for (std::int64_t i = 0; i < inner; ++i) {
+            o[oo + i * out.strides()[nd - 1]] = at(std::make_index_sequence<N>{}, off);
+            for (std::size_t k = 0; k < N; ++k) off[k] += in[k].strides()[nd - 1];
+          }
+        }
+      },
+      n);
+}
+
+// Folding the partials of div and pow: a single partial can exceed the type's range where the
+// folded sum does not (g/b for b subnormal next to g/(−0) = −inf; −g·a/b² near overflow), and
+// inf − inf would turn a finite or infinite sum into NaN. So for a broadcast input these two ops
+// compute each partial in a wider type W (double for float32, long double for float64: both hold
+// every such partial of float operands), add them in W in g's row-major order (as sum_to_shape
+// does) and round once.
+template <class T>
+using Wide = std::conditional_t<std::is_same_v<T, float>, double, long double>;
+
+template <class T>
+void fold_wide(const Tensor& grad, const Tensor& g, const Tensor& a_t, const Tensor& b_t,
+               Wide<T> (*partial)(Wide<T>, Wide<T>, Wide<T>)) {
+  using W = Wide<T>;
+  const Shape& os = g.shape();
+  const Shape& is = grad.shape();
+  const std::size_t lead = os.size() - is.size();
+  const Strides cs = contiguous_strides(is);
+  std::vector<W> acc(static_cast<std::size_t>(grad.numel()), W(0));
+  const View<const T> gv{g.data<T>(), os, g.strides()};
+  const Tensor a = a_t.expand(os), b = b_t.expand(os);
+  const View<const T> av{a.data<T>(), os, a.strides()}, bv{b.data<T>(), os, b.strides()};
+  for_each_index(os, [&](const auto& i) {
+    std::int64_t k = 0;
+    for (std::size_t d = 0; d < is.size(); ++d)
+      if (is[d] != 1) k += i[lead + d] * cs[d];
+    acc[static_cast<std::size_t>(k)] += partial(W(gv[i]), W(av[i]), W(bv[i]));
+  });
+  const View<T> out = grad.view<T>();
+  std::size_t k = 0;
+  for_each_index(is, [&](const auto& i) { out[i] = static_cast<T>(acc[k++]); });
+}
+
+template <class W>
+W div_partial_a(W g, W, W b) {
+  return g / b;
+}
+template <class W>
+W div_partial_b(W g, W a, W b) {
+  return -(g * a) / (b * b);
+}
+template <class W>
+W pow_partial_a(W g, W a, W b) {
+  return b == 0 ? W(0) : g * (b * std::pow(a, b - 1));
+}
+template <class W>
+W pow_partial_b(W g, W a, W b) {
+  return a == 0 && b >= 0 ? W(0) : g * (std::pow(a, b) * std::log(a));
+}
+
+// The partial products of each op: Partials::run<T>(k, dst, g, a, b, y) writes input k's
+// output-shaped partial into dst; ops with wide_fold set fold broadcast inputs with fold_wide.
+struct AddPartials {
+  template <class T>
+  static void run(std::size_t, const Tensor& dst, const Tensor& g, const Tensor&, const Tensor&,
+                  const Tensor&) {
+    elementwise<T, 1>(dst, {g}, Copy<T>{});
+  }
+};
+struct SubPartials {
+  template <class T>
+  static void run(std::size_t k, const Tensor& dst, const Tensor& g, const Tensor&, const Tensor&,
+                  const Tensor&) {
+    if (k == 0)
+      elementwise<T, 1>(dst, {g}, Copy<T>{});
+    else
+      elementwise<T, 1>(dst, {g}, Negate<T>{});
+  }
+};
+struct MulPartials {
+  template <class T>
+  static void run(std::size_t k, const Tensor& dst, const Tensor& g, const Tensor& a,
+                  const Tensor& b, const Tensor&) {
+    elementwise<T, 2>(dst, {g, k == 0 ? b : a}, Mul<T>{});
+  }
+};
+struct DivPartials {
+  static constexpr bool wide_fold = true;
+  template <class W>
+  static constexpr W (*wide[2])(W, W, W) = {div_partial_a<W>, div_partial_b<W>};
+  template <class T>
+  static void run(std::size_t k, const Tensor& dst, const Tensor& g, const Tensor& a,
+                  const Tensor& b, const Tensor&) {
+    if (k == 0)
+      elementwise<T, 2>(dst, {g, b}, Div<T>{});
+    else
+      elementwise_n<T, 3>(dst, {g, a, b}, DivGradB<T>{});
+  }
+};
+template <template <class> class FA, template <class> class FB>
+struct SelectPartials {
+  template <class T>
+  static void run(std::size_t k, const Tensor& dst, const Tensor& g, const Tensor& a,
+                  const Tensor& b, const Tensor&) {
+    if (k == 0)
+      elementwise_n<T, 3>(dst, {g, a, b}, FA<T>{});
+    else
+      elementwise_n<T, 3>(dst, {g, a, b}, FB<T>{});
+  }
+};
+using MaximumPartials = SelectPartials<MaximumGradA, MaximumGradB>;
+using MinimumPartials = SelectPartials<MinimumGradA, MinimumGradB>;
+struct PowPartials {
+  static constexpr bool wide_fold = true;
+  template <class W>
+  static constexpr W (*wide[2])(W, W, W) = {pow_partial_a<W>, pow_partial_b<W>};
+  template <class T>
+  static void run(std::size_t k, const Tensor& dst, const Tensor& g, const Tensor& a,
+                  const Tensor& b, const Tensor& y) {
+    if (k == 0)
+      elementwise_n<T, 4>(dst, {g, a, b, y}, PowGradA<T>{});
+    else
+      elementwise_n<T, 4>(dst, {g, a, b, y}, PowGradB<T>{});
+  }
+};
+
+template <class P>
+constexpr bool has_wide_fold() {
+  if constexpr (requires { P::wide_fold; })
+    return P::wide_fold;
+  else
+    return false;
+}
+
+template <class T, class P>
+void partial_and_fold(std::size_t k, const Tensor& grad, const Tensor& g, const Tensor& a,
+                      const Tensor& b, const Tensor& y) {
+  if (grad.shape() == y.shape()) {
+    P::template run<T>(k, grad, g, a, b, y);
+  } else if constexpr (has_wide_fold<P>()) {
+    fold_wide<T>(grad, g, a, b, P::template wide<Wide<T>>[k]);
+  } else {
+    const Tensor dst = Tensor::empty(y.shape(), grad.dtype());
+    P::template run<T>(k, dst, g, a, b, y);
+    sum_to_shape(dst, grad);
+  }
+}
+
+/// grad_inputs[k] for every defined one: the partial written directly when input k has the
+/// output's shape, else into a temporary folded by sum_to_shape (or fold_wide). An undefined g
+/// means zero.
+template <class P>
+void binary_vjp(BackwardCall& bc) {
+  const OpCall& c = *bc.forward;
+  const Tensor& y = c.outputs.at(0);
+  const Tensor& g = bc.grad_outputs.at(0);
+  for (std::size_t k = 0; k < 2; ++k) {
+    Tensor& grad = bc.grad_inputs.at(k);
+    if (!grad.defined()) continue;
+    if (!g.defined()) {
+      grad.copy_from(Tensor::empty({}, grad.dtype()));  // zero
+      continue;
+    }
+    switch (grad.dtype()) {
+      case DType::f32:
+        partial_and_fold<float, P>(k, grad, g, c.inputs.at(0), c.inputs.at(1), y);
+        break;
+      case DType::f64:
+        partial_and_fold<double, P>(k, grad, g, c.inputs.at(0), c.inputs.at(1), y);
+        break;
+      default:
+        throw Error("", {grad.shape()},
+                    "optimized backend supports float32 and float64, not " +
+                        std::string(dtype_name(grad.dtype())));
+    }
+  }
+}
+
 void add_forward(OpCall& c) { elementwise_call<Add, 2>(c, "add"); }
 void sub_forward(OpCall& c) { elementwise_call<Sub, 2>(c, "sub"); }
 void mul_forward(OpCall& c) { elementwise_call<Mul, 2>(c, "mul"); }
@@ -58,15 +406,25 @@ void maximum_forward(OpCall& c) { elementwise_call<Maximum, 2>(c, "maximum"); }
 void minimum_forward(OpCall& c) { elementwise_call<Minimum, 2>(c, "minimum"); }
 void pow_forward(OpCall& c) { elementwise_call<Pow, 2>(c, "pow"); }
 
-#define VT_OPTIMIZED_BINARY(name, how) VT_REGISTER_OPTIMIZED(name, "loop", name##_forward, how)
+#define VT_OPTIMIZED_BINARY(name, partials, how) \
+  VT_REGISTER_OPTIMIZED_VJP(name, "loop", name##_forward, binary_vjp<partials>, how)
 
-VT_OPTIMIZED_BINARY(add, "vectorized broadcast loop, threaded over chunks");
-VT_OPTIMIZED_BINARY(sub, "vectorized broadcast loop, threaded over chunks");
-VT_OPTIMIZED_BINARY(mul, "vectorized broadcast loop, threaded over chunks");
-VT_OPTIMIZED_BINARY(div, "vectorized broadcast loop, threaded over chunks");
-VT_OPTIMIZED_BINARY(maximum, "broadcast loop, IEEE 754-2019 maximum");
-VT_OPTIMIZED_BINARY(minimum, "broadcast loop, IEEE 754-2019 minimum");
-VT_OPTIMIZED_BINARY(pow, "broadcast loop over glibc pow/powf");
+VT_OPTIMIZED_BINARY(add, AddPartials,
+                    "vectorized broadcast loop, threaded over chunks; VJP folded by sum_to_shape");
+VT_OPTIMIZED_BINARY(sub, SubPartials,
+                    "vectorized broadcast loop, threaded over chunks; VJP folded by sum_to_shape");
+VT_OPTIMIZED_BINARY(mul, MulPartials,
+                    "vectorized broadcast loop, threaded over chunks; VJP folded by sum_to_shape");
+VT_OPTIMIZED_BINARY(div, DivPartials,
+                    "vectorized broadcast loop, threaded over chunks; VJP −g·a/b² via double "
+                    "(float32) or with a long double fallback (float64)");
+VT_OPTIMIZED_BINARY(maximum, MaximumPartials,
+                    "broadcast loop, IEEE 754-2019 maximum; VJP splits ties g/2");
+VT_OPTIMIZED_BINARY(minimum, MinimumPartials,
+                    "broadcast loop, IEEE 754-2019 minimum; VJP splits ties g/2");
+VT_OPTIMIZED_BINARY(pow, PowPartials,
+                    "broadcast loop over glibc pow/powf; VJP from ŷ/a and ŷ·log a (float64, long "
+                    "double fallback) or in double (float32)");
 
 }  // namespace
 }  // namespace vt::opt

@@ -1,4 +1,5 @@
-// optimized/ops/matmul.cpp — float32/float64 matmul (np.matmul semantics) on OpenBLAS GEMM.
+// optimized/ops/matmul.cpp — float32/float64 matmul (np.matmul semantics) and its VJP on
+// OpenBLAS GEMM.
 // Shaped this way because: the product itself is OpenBLAS's cblas_sgemm/cblas_dgemm, one call
 // per batch element, and everything around it exists only to keep that call unobstructed —
 // every operand whose matrix strides BLAS can describe (unit column stride: NoTrans with
@@ -26,6 +27,7 @@
 #include "core/dtype.hpp"
 #include "core/registry.hpp"
 #include "core/tensor.hpp"
+#include "optimized/core/broadcast_grad.hpp"
 #include "optimized/core/parallel.hpp"
 
 #include <cblas.h>
@@ -379,17 +381,95 @@ void matmul_forward(OpCall& c) {
   }
 }
 
+// ---- VJP ---------------------------------------------------------------------------------------
+// grad_a = G·Bᵀ and grad_b = Aᵀ·G are two more matmuls, so they go through the same path as the
+// forward (plain_2d, else matmul_typed): Bᵀ and Aᵀ are transposed views, which BLAS reads in
+// place with the other transpose flag; G and the operands' broadcast batch dimensions are
+// broadcast by matmul_typed as in the forward. When an input was broadcast (batch dimensions of
+// size 1 or missing), its full-form gradient (batch…, ·, ·) is computed into a temporary and
+// folded onto its shape by sum_to_shape (float64 sums, one rounding); otherwise the GEMM writes
+// the gradient tensor directly (through its strides, or via scratch when BLAS cannot).
+
+/// out = a @ b with np.matmul semantics, as the forward computes it.
+template <class T>
+void multiply(const Tensor& a, const Tensor& b, const Tensor& out) {
+  if (!plain_2d<T>(a, b, out)) matmul_typed<T>(a, b, out);
+}
+
+/// grad (an input's gradient, viewed in full form `target`) = x @ y, summed over the batch
+/// dimensions the input was broadcast along. full: the shape of x @ y.
+template <class T>
+void gradient_into(const Tensor& x, const Tensor& y, const Shape& full, const Tensor& target) {
+  if (target.shape() == full) {
+    multiply<T>(x, y, target);
+    return;
+  }
+  const Tensor tmp = Tensor::empty(full, target.dtype());
+  multiply<T>(x, y, tmp);
+  sum_to_shape(tmp, target);
+}
+
+template <class T>
+void matmul_vjp_typed(BackwardCall& bc) {
+  const OpCall& f = *bc.forward;
+  const Tensor& a = f.inputs.at(0);
+  const Tensor& b = f.inputs.at(1);
+  const bool a1 = a.ndim() == 1, b1 = b.ndim() == 1;
+  const Tensor A = a1 ? a.unsqueeze(0) : a;  // (…, M, K)
+  const Tensor B = b1 ? b.unsqueeze(1) : b;  // (…, K, N)
+  Tensor g = bc.grad_outputs.empty() ? Tensor() : bc.grad_outputs[0];
+  if (!g.defined()) g = Tensor::empty(f.outputs.at(0).shape(), a.dtype());
+  Tensor G = b1 ? g.unsqueeze(g.ndim()) : g;  // (batch…, M, N)
+  if (a1) G = G.unsqueeze(G.ndim() - 1);
+  Shape full = G.shape();
+  full.pop_back();
+  if (bc.grad_inputs.size() > 0 && bc.grad_inputs[0].defined()) {
+    Shape fa = full;
+    fa.push_back(A.dim(-1));  // (batch…, M, K)
+    const Tensor& ga = bc.grad_inputs[0];
+    gradient_into<T>(G, B.transpose(-2, -1), fa, a1 ? ga.unsqueeze(0) : ga);
+  }
+  if (bc.grad_inputs.size() > 1 && bc.grad_inputs[1].defined()) {
+    Shape fb = full;
+    fb.back() = B.dim(-2);  // (batch…, K, N)
+    fb.push_back(G.dim(-1));
+    const Tensor& gb = bc.grad_inputs[1];
+    gradient_into<T>(A.transpose(-2, -1), G, fb, b1 ? gb.unsqueeze(1) : gb);
+  }
+}
+
+void matmul_vjp(BackwardCall& bc) {
+  const Tensor& a = bc.forward->inputs.at(0);
+  const Tensor& b = bc.forward->inputs.at(1);
+  if (a.ndim() == 0 || b.ndim() == 0)
+    throw Error("matmul", {a.shape(), b.shape()}, "operands must have at least one dimension");
+  switch (a.dtype()) {
+    case DType::f32:
+      matmul_vjp_typed<float>(bc);
+      break;
+    case DType::f64:
+      matmul_vjp_typed<double>(bc);
+      break;
+    default:
+      throw Error("matmul", {a.shape(), b.shape()},
+                  "optimized backend supports float32 and float64, not " +
+                      std::string(dtype_name(a.dtype())));
+  }
+}
+
 VT_REGISTER_IMPL({.op = "matmul",
                   .backend = backend::optimized,
                   .variant = "openblas",
                   .dtypes = {DType::f32, DType::f64},
                   .forward = matmul_forward,
+                  .backward = matmul_vjp,
                   .determinism = Determinism::per_thread_count,
                   .determinism_note = "OpenBLAS partitions a threaded GEMM by thread count, and "
                                       "the partitions round differently",
                   .technique = "cblas_sgemm/dgemm per batch element, strided operands in place "
                                "(NoTrans/Trans + ld), packing only what BLAS cannot describe; "
-                               "non-finite results recomputed in float128"});
+                               "non-finite results recomputed in float128; VJP G·Bᵀ and Aᵀ·G "
+                               "the same way, broadcast batch dims folded by sum_to_shape"});
 
 }  // namespace
 }  // namespace vt::opt

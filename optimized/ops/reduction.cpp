@@ -1,5 +1,5 @@
 // optimized/ops/reduction.cpp — float32/float64 sum, mean, max, min, argmax, var and logsumexp
-// over any set of axes.
+// over any set of axes, and the VJPs of all but argmax.
 // Shaped this way because: a reduction is memory-bound, so what matters is one pass over
 // contiguous memory with enough independent accumulators to hide the add latency. The input is
 // viewed as (outer, n, inner) — n the reduced extent — after merging adjacent dimensions:
@@ -462,6 +462,223 @@ void reduction_call(OpCall& c, Kind kind, const char* op) {
   if (!out.is_contiguous()) out.copy_from(res);
 }
 
+// ---- VJPs --------------------------------------------------------------------------------------
+// Every VJP of a reduction is elementwise once its per-output operands are known (g, and the
+// row's mean, result, tie count…): gx_i = f(x_i, j) with j the output that x_i reduces into.
+// So each VJP computes its per-output operands into contiguous arrays in output order (the
+// forward's reduce() where a reduction is needed: the mean for var, the tie count for max/min),
+// then one pass over x writes gx through both tensors' strides, spread over the thread pool by
+// rows of the innermost dimension (each element is written by one thread from the same operands:
+// the bits do not depend on the thread count). The innermost loop has unit-stride paths for a
+// reduced (j constant) or kept (j + 1) last axis, which GCC vectorizes.
+
+/// gx[i] = f(x[i], j(i)) for every element i of x; j(i) is the row-major position of i's output
+/// among the kept axes. x and gx: the same shape, any strides.
+template <class T, class F>
+void per_element(const Tensor& x_t, const std::vector<std::int64_t>& axes, const Tensor& gx_t,
+                 F f) {
+  const std::int64_t total = x_t.numel();
+  if (total == 0) return;
+  const Shape& s = x_t.shape();
+  const std::size_t nd = s.size();
+  const T* const x = x_t.data<T>();
+  T* const gx = gx_t.data<T>();
+  if (nd == 0) {
+    gx[0] = f(x[0], 0);
+    return;
+  }
+  std::vector<bool> reduced(nd, false);
+  for (std::int64_t a : axes) reduced[static_cast<std::size_t>(a)] = true;
+  std::vector<std::int64_t> js(nd, 0);  // output-position stride per dimension
+  std::int64_t run = 1;
+  for (std::size_t d = nd; d-- > 0;)
+    if (!reduced[d]) {
+      js[d] = run;
+      run *= s[d];
+    }
+  const Strides& xs = x_t.strides();
+  const Strides& gs = gx_t.strides();
+  const std::int64_t len = s[nd - 1], xi = xs[nd - 1], gi = gs[nd - 1], ji = js[nd - 1];
+  const std::int64_t rows = total / len;
+  parallel_for(
+      rows, std::max<std::int64_t>(1, kGrain / len),
+      [&](std::int64_t, std::int64_t rb, std::int64_t re) {
+        for (std::int64_t r = rb; r < re; ++r) {
+          std::int64_t rem = r, xo = 0, go = 0, j0 = 0;
+          for (std::size_t d = nd - 1; d-- > 0;) {
+            const std::int64_t i = rem % s[d];
+            rem /= s[d];
+            xo += i * xs[d];
+            go += i * gs[d];
+            j0 += i * js[d];
+          }
+          const T* xp = x + xo;
+          T* gp = gx + go;
+          if (xi == 1 && gi == 1 && ji == 0) {
+            for (std::int64_t i = 0; i < len; ++i) gp[i] = f(xp[i], j0);
+          } else if (xi == 1 && gi == 1) {
+            for (std::int64_t i = 0; i < len; ++i) gp[i] = f(xp[i], j0 + i * ji);
+          } else {
+            for (std::int64_t i = 0; i < len; ++i) gp[i * gi] = f(xp[i * xi], j0 + i * ji);
+          }
+        }
+      },
+      total);
+}
+
+/// A VJP's operands: x, its normalised axes and reduced count, the output gradient in output
+/// order (zeros when undefined), the input gradient (undefined: nothing to do).
+struct GradCall {
+  Tensor x, gx;
+  std::vector<std::int64_t> axes;
+  std::int64_t n = 1, outputs = 0;
+  Tensor g;  // contiguous, output order
+};
+
+GradCall grad_call(const BackwardCall& bc, const char* op) {
+  GradCall c;
+  const OpCall& f = *bc.forward;
+  c.x = f.inputs.at(0);
+  if (c.x.dtype() != DType::f32 && c.x.dtype() != DType::f64)
+    throw Error(op, {c.x.shape()},
+                "optimized backend supports float32 and float64, not " +
+                    std::string(dtype_name(c.x.dtype())));
+  c.axes = normalize_axes(f.attrs.get_ints("axis"), c.x.ndim(), op);
+  for (std::int64_t a : c.axes) c.n *= c.x.dim(a);
+  c.outputs = f.outputs.at(0).numel();
+  if (!bc.grad_inputs.empty()) c.gx = bc.grad_inputs[0];
+  const Tensor g = bc.grad_outputs.empty() ? Tensor() : bc.grad_outputs[0];
+  c.g = g.defined() ? g.contiguous() : Tensor::empty(f.outputs.at(0).shape(), c.x.dtype());
+  return c;
+}
+
+/// g_j / c_j correctly rounded: float divides in double (a correctly rounded double quotient
+/// rounded to float is the correctly rounded float quotient, since 53 ≥ 2·24 + 2), so counts
+/// beyond 2^24 stay exact too.
+template <class T>
+T divide_by_count(T g, std::int64_t c) {
+  if constexpr (std::is_same_v<T, float>)
+    return static_cast<float>(static_cast<double>(g) / static_cast<double>(c));
+  else
+    return g / static_cast<double>(c);
+}
+
+template <class T>
+void sum_vjp_t(const GradCall& c) {
+  const T* g = c.g.data<T>();
+  per_element<T>(c.x, c.axes, c.gx, [g](T, std::int64_t j) { return g[j]; });
+}
+
+template <class T>
+void mean_vjp_t(const GradCall& c) {
+  std::vector<T> share(static_cast<std::size_t>(c.outputs));
+  const T* g = c.g.data<T>();
+  for (std::int64_t j = 0; j < c.outputs; ++j)
+    share[static_cast<std::size_t>(j)] = divide_by_count(g[j], c.n);
+  const T* p = share.data();
+  per_element<T>(c.x, c.axes, c.gx, [p](T, std::int64_t j) { return p[j]; });
+}
+
+/// (g / count of ties) · [x = y], y this backend's own forward result (exact, so the same bits as
+/// the reference's). The tie count is the forward's sum of the 0/1 mask, written into gx first
+/// (exact: integers below 2^24).
+template <class T>
+void extreme_vjp_t(const GradCall& c, const Tensor& y_t) {
+  const Tensor y_c = y_t.contiguous();
+  const T* y = y_c.data<T>();
+  per_element<T>(c.x, c.axes, c.gx, [y](T v, std::int64_t j) { return v == y[j] ? T(1) : T(0); });
+  std::vector<T> count(static_cast<std::size_t>(c.outputs));
+  reduce<T>(c.gx, c.axes, c.n, Kind::sum, 0, count.data(), c.outputs);
+  std::vector<T> share(static_cast<std::size_t>(c.outputs));
+  const T* g = c.g.data<T>();
+  for (std::int64_t j = 0; j < c.outputs; ++j) {
+    const auto k = static_cast<std::size_t>(j);
+    share[k] = divide_by_count(g[j], static_cast<std::int64_t>(count[k]));
+  }
+  const T* p = share.data();
+  per_element<T>(c.x, c.axes, c.gx,
+                 [p, y](T v, std::int64_t j) { return p[j] * (v == y[j] ? T(1) : T(0)); });
+}
+
+/// g · 2(x − x̄)/d as (g · fl(2/d)) · (x − x̄), x̄ the forward's mean kernel. A non-finite result
+/// is recomputed in the wider type (as the forward's redo_nonfinite): x − x̄ or the product can
+/// overflow T where the gradient itself is finite (x near −max, x̄ positive); from inf/NaN
+/// operands, or d = 0, the wide result is the same inf or NaN.
+template <class T>
+void var_vjp_t(const GradCall& c, std::int64_t ddof) {
+  using W = typename WideOf<T>::type;
+  std::vector<T> mean(static_cast<std::size_t>(c.outputs)), scale(mean.size());
+  reduce<T>(c.x, c.axes, c.n, Kind::mean, 0, mean.data(), c.outputs);
+  const std::int64_t d = c.n - ddof > 0 ? c.n - ddof : 0;
+  const T two_over_d = T(2) / static_cast<T>(d);  // d = 0: inf
+  const T* g = c.g.data<T>();
+  for (std::int64_t j = 0; j < c.outputs; ++j)
+    scale[static_cast<std::size_t>(j)] = g[j] * two_over_d;
+  const T* m = mean.data();
+  const T* p = scale.data();
+  const W wide_scale = W(2) / static_cast<W>(d);
+  per_element<T>(c.x, c.axes, c.gx, [m, p, g, wide_scale](T v, std::int64_t j) {
+    const T r = p[j] * (v - m[j]);
+    if (std::isfinite(r)) [[likely]]
+      return r;
+    return static_cast<T>(static_cast<W>(g[j]) * wide_scale *
+                          (static_cast<W>(v) - static_cast<W>(m[j])));
+  });
+}
+
+/// g · exp(x − y), y this backend's own forward logsumexp.
+template <class T>
+void logsumexp_vjp_t(const GradCall& c, const Tensor& y_t) {
+  const Tensor y_c = y_t.contiguous();
+  const T* y = y_c.data<T>();
+  const T* g = c.g.data<T>();
+  per_element<T>(c.x, c.axes, c.gx, [y, g](T v, std::int64_t j) { return g[j] * exp_t(v - y[j]); });
+}
+
+template <template <class> class Body>
+void reduction_vjp(BackwardCall& bc, const char* op) {
+  const GradCall c = grad_call(bc, op);
+  if (!c.gx.defined()) return;
+  if (c.x.dtype() == DType::f32)
+    Body<float>{}(c, bc);
+  else
+    Body<double>{}(c, bc);
+}
+
+template <class T>
+struct SumVjp {
+  void operator()(const GradCall& c, const BackwardCall&) const { sum_vjp_t<T>(c); }
+};
+template <class T>
+struct MeanVjp {
+  void operator()(const GradCall& c, const BackwardCall&) const { mean_vjp_t<T>(c); }
+};
+template <class T>
+struct ExtremeVjp {
+  void operator()(const GradCall& c, const BackwardCall& bc) const {
+    extreme_vjp_t<T>(c, bc.forward->outputs.at(0));
+  }
+};
+template <class T>
+struct VarVjp {
+  void operator()(const GradCall& c, const BackwardCall& bc) const {
+    var_vjp_t<T>(c, bc.forward->attrs.get_int("ddof"));
+  }
+};
+template <class T>
+struct LogsumexpVjp {
+  void operator()(const GradCall& c, const BackwardCall& bc) const {
+    logsumexp_vjp_t<T>(c, bc.forward->outputs.at(0));
+  }
+};
+
+void sum_vjp(BackwardCall& bc) { reduction_vjp<SumVjp>(bc, "sum"); }
+void mean_vjp(BackwardCall& bc) { reduction_vjp<MeanVjp>(bc, "mean"); }
+void max_vjp(BackwardCall& bc) { reduction_vjp<ExtremeVjp>(bc, "max"); }
+void min_vjp(BackwardCall& bc) { reduction_vjp<ExtremeVjp>(bc, "min"); }
+void var_vjp(BackwardCall& bc) { reduction_vjp<VarVjp>(bc, "var"); }
+void logsumexp_vjp(BackwardCall& bc) { reduction_vjp<LogsumexpVjp>(bc, "logsumexp"); }
+
 void sum_forward(OpCall& c) { reduction_call(c, Kind::sum, "sum"); }
 void mean_forward(OpCall& c) { reduction_call(c, Kind::mean, "mean"); }
 void max_forward(OpCall& c) { reduction_call(c, Kind::max, "max"); }
@@ -471,17 +688,25 @@ void var_forward(OpCall& c) { reduction_call(c, Kind::var, "var"); }
 void logsumexp_forward(OpCall& c) { reduction_call(c, Kind::logsumexp, "logsumexp"); }
 
 #define VT_OPTIMIZED_REDUCTION(name, variant_name, how) \
-  VT_REGISTER_OPTIMIZED(name, variant_name, name##_forward, how)
+  VT_REGISTER_OPTIMIZED_VJP(name, variant_name, name##_forward, name##_vjp, how)
 
 VT_OPTIMIZED_REDUCTION(sum, "blocked_lanes",
-                       "64/32 accumulator lanes per 4096-element block, blocks added in order");
-VT_OPTIMIZED_REDUCTION(mean, "blocked_lanes", "blocked-lanes sum, then one division by n");
-VT_OPTIMIZED_REDUCTION(max, "lanes", "NaN-propagating max in independent lanes");
-VT_OPTIMIZED_REDUCTION(min, "lanes", "NaN-propagating min in independent lanes");
-VT_OPTIMIZED_REDUCTION(argmax, "two_pass", "vectorised max, then the first position holding it");
-VT_OPTIMIZED_REDUCTION(var, "two_pass", "blocked-lanes mean, then blocked-lanes Σ(x − mean)²");
+                       "64/32 accumulator lanes per 4096-element block, blocks added in order; "
+                       "VJP g broadcast");
+VT_OPTIMIZED_REDUCTION(mean, "blocked_lanes",
+                       "blocked-lanes sum, then one division by n; VJP g/n broadcast");
+VT_OPTIMIZED_REDUCTION(max, "lanes",
+                       "NaN-propagating max in independent lanes; VJP g/ties at the maxima");
+VT_OPTIMIZED_REDUCTION(min, "lanes",
+                       "NaN-propagating min in independent lanes; VJP g/ties at the minima");
+VT_REGISTER_OPTIMIZED(argmax, "two_pass", argmax_forward,
+                      "vectorised max, then the first position holding it");
+VT_OPTIMIZED_REDUCTION(var, "two_pass",
+                       "blocked-lanes mean, then blocked-lanes Σ(x − mean)²; VJP "
+                       "(g·2/d)·(x − mean)");
 VT_OPTIMIZED_REDUCTION(logsumexp, "max_shift",
-                       "max, then blocked-lanes Σ exp(x − max) (float32: vectorised exp), log");
+                       "max, then blocked-lanes Σ exp(x − max) (float32: vectorised exp), log; "
+                       "VJP g·exp(x − y) from its own y");
 
 }  // namespace
 }  // namespace vt::opt

@@ -10,7 +10,9 @@
 // (GCC vectorizes its unit-destination form). Work is split into units (a run segment or a band
 // of tile rows) spread over vt::opt::parallel_for; a copy has no arithmetic, so results are
 // bit-identical for any thread count. Elements are moved as same-size unsigned integers:
-// NaN payloads and signed zeros survive by construction.
+// NaN payloads and signed zeros survive by construction. The VJPs are the same copies with
+// source and destination exchanged (plus a zero fill where slice selected nothing), on the same
+// engine.
 #include "core/registry.hpp"
 #include "core/tensor.hpp"
 #include "optimized/core/parallel.hpp"
@@ -319,15 +321,152 @@ void stack_forward(OpCall& c) {
   }
 }
 
-#define VT_OPTIMIZED_SHAPE(name, how) VT_REGISTER_OPTIMIZED(name, "copy", name##_forward, how)
+// ---- VJPs: the same copies, read backwards ----------------------------------------------------
+// Each VJP is the forward's copy with source and destination exchanged (g's view → gx), so it
+// runs on the same engine (memcpy runs, tile transposes, threads) and is exact. g and gx may be
+// strided; gx never has internal overlap (it is allocated with the input's shape).
+
+/// gx = 0 through any strides: a copy from a stride-0 zero (the engine's fill kernel).
+void zero_fill(const Tensor& gx, const char* op) {
+  if (gx.numel() == 0) return;
+  strided_copy(Tensor::empty({}, gx.dtype()).expand(gx.shape()), gx, op);
+}
+
+/// An undefined output gradient means zero: every defined input gradient is then zero.
+bool zero_if_no_grad(BackwardCall& b, const char* op) {
+  if (b.grad_outputs.at(0).defined()) return false;
+  for (const Tensor& gx : b.grad_inputs)
+    if (gx.defined()) zero_fill(gx, op);
+  return true;
+}
+
+// g: out's shape; gx: x's shape (same number of elements): reshape's copy with the roles swapped.
+void reshape_backward(BackwardCall& b) {
+  const Tensor& gx = b.grad_inputs.at(0);
+  if (!gx.defined() || zero_if_no_grad(b, "reshape")) return;
+  const Tensor& g = b.grad_outputs[0];
+  if (g.numel() != gx.numel())
+    throw Error("reshape", {gx.shape(), g.shape()}, "gradient does not match the input");
+  if (gx.numel() == 0) return;
+  Tensor v;
+  if (try_view(g, gx.shape(), v)) return strided_copy(v, gx, "reshape");
+  if (try_view(gx, g.shape(), v)) return strided_copy(g, v, "reshape");
+  Tensor tmp = Tensor::empty(g.shape(), g.dtype());  // neither side can be re-viewed
+  strided_copy(g, tmp, "reshape");
+  strided_copy(tmp.view_as_shape(gx.shape()), gx, "reshape");
+}
+
+/// The inverse permutation: inv[order[k]] = k (order normalised: negative entries count from
+/// the end; Tensor::permute has validated it in the forward).
+std::vector<std::int64_t> inverse_of(std::vector<std::int64_t> order) {
+  const auto nd = static_cast<std::int64_t>(order.size());
+  std::vector<std::int64_t> inv(order.size());
+  for (std::size_t k = 0; k < order.size(); ++k) {
+    const std::int64_t a = order[k] < 0 ? order[k] + nd : order[k];
+    inv[static_cast<std::size_t>(a)] = static_cast<std::int64_t>(k);
+  }
+  return inv;
+}
+
+// g: (n_order[0], …) → gx: (n_0, …): g's view permuted by the inverse, copied by tile transposes.
+void permute_vjp(BackwardCall& b, const char* op, const char* attr, bool empty_reverses) {
+  const Tensor& gx = b.grad_inputs.at(0);
+  if (!gx.defined() || zero_if_no_grad(b, op)) return;
+  const Tensor& x = b.forward->inputs.at(0);
+  const Tensor& g = b.grad_outputs[0];
+  // Validate through the forward's path (throws on a bad permutation), then invert.
+  const std::vector<std::int64_t> order =
+      order_of(x, b.forward->attrs.get_ints(attr), op, empty_reverses);
+  x.permute(order);
+  strided_copy(g.permute(inverse_of(order)), gx, op);
+}
+void transpose_backward(BackwardCall& b) { permute_vjp(b, "transpose", "axes", true); }
+void permute_backward(BackwardCall& b) { permute_vjp(b, "permute", "dims", false); }
+
+/// The first index x[start::step] selects along an axis of n (Python's slice.indices): a
+/// negative start counts from the end, then it is clamped to [0, n] (step > 0) or [−1, n − 1].
+std::int64_t slice_first(std::int64_t start, std::int64_t n, std::int64_t step) {
+  const std::int64_t lower = step > 0 ? 0 : -1, upper = step > 0 ? n : n - 1;
+  if (start < 0) start += n;
+  return start < lower ? lower : start > upper ? upper : start;
+}
+
+// g: (…, length, …) → gx: (…, n, …): zeros, then g copied into gx's sliced view. With |step| = 1
+// the selected block is contiguous along the axis and only the two slabs around it are zeroed;
+// otherwise gx is zeroed whole first (one extra pass of stores).
+void slice_backward(BackwardCall& b) {
+  const Tensor& gx = b.grad_inputs.at(0);
+  if (!gx.defined() || zero_if_no_grad(b, "slice")) return;
+  const Attrs& a = b.forward->attrs;
+  const std::int64_t axis = axis_of(a.get_int("axis"), gx.ndim(), "slice", gx.shape());
+  const std::int64_t step = a.get_int("step");
+  std::int64_t stop = a.get_int("stop");
+  if (stop == std::numeric_limits<std::int64_t>::max() && step < 0)
+    stop = std::numeric_limits<std::int64_t>::min();  // Python's None, as in the forward
+  const Tensor dst = gx.slice(axis, a.get_int("start"), stop, step);
+  const Tensor& g = b.grad_outputs[0];
+  if (dst.shape() != g.shape())
+    throw Error("slice", {gx.shape(), g.shape()}, "gradient does not match the slice");
+  const std::int64_t n = gx.dim(axis), len = dst.dim(axis);
+  if (len > 0 && (step == 1 || step == -1)) {
+    // The selected indices are [lo, lo + len) along the axis.
+    const std::int64_t first = slice_first(a.get_int("start"), n, step);
+    const std::int64_t lo = step == 1 ? first : first - len + 1;
+    zero_fill(gx.slice(axis, 0, lo), "slice");
+    zero_fill(gx.slice(axis, lo + len, n), "slice");
+  } else if (len < n) {
+    zero_fill(gx, "slice");
+  }
+  strided_copy(g, dst, "slice");
+}
+// g: (…, Σ n_k, …) → gx_k: (…, n_k, …): input k's slab of g along the axis (memcpy runs).
+void concat_backward(BackwardCall& b) {
+  if (zero_if_no_grad(b, "concat")) return;
+  const Tensor& g = b.grad_outputs[0];
+  const std::int64_t axis =
+      axis_of(b.forward->attrs.get_int("axis"), g.ndim(), "concat", g.shape());
+  std::int64_t offset = 0;
+  for (std::size_t k = 0; k < b.forward->inputs.size(); ++k) {
+    const Tensor& x = b.forward->inputs[k];
+    const std::int64_t n = x.ndim() == g.ndim() ? x.dim(axis) : -1;
+    if (n < 0 || offset + n > g.dim(axis))
+      throw Error("concat", {x.shape(), g.shape()}, "input does not fit the output gradient");
+    const Tensor& gx = b.grad_inputs.at(k);
+    if (gx.defined()) strided_copy(g.slice(axis, offset, offset + n), gx, "concat");
+    offset += n;
+  }
+}
+
+// g: S with len(xs) inserted at axis → gx_k: S: g[…, k, …] (memcpy runs for an outer axis).
+void stack_backward(BackwardCall& b) {
+  if (zero_if_no_grad(b, "stack")) return;
+  const Tensor& g = b.grad_outputs[0];
+  const std::int64_t axis = axis_of(b.forward->attrs.get_int("axis"), g.ndim(), "stack", g.shape());
+  if (g.dim(axis) != static_cast<std::int64_t>(b.forward->inputs.size()))
+    throw Error("stack", {g.shape()}, "output gradient does not match the number of inputs");
+  for (std::size_t k = 0; k < b.forward->inputs.size(); ++k) {
+    const Tensor& gx = b.grad_inputs.at(k);
+    const auto kk = static_cast<std::int64_t>(k);
+    if (gx.defined()) strided_copy(g.slice(axis, kk, kk + 1).squeeze(axis), gx, "stack");
+  }
+}
+
+#define VT_OPTIMIZED_SHAPE(name, how, vjp_how) \
+  VT_REGISTER_OPTIMIZED_VJP(name, "copy", name##_forward, name##_backward, how "; VJP: " vjp_how)
 
 VT_OPTIMIZED_SHAPE(reshape,
-                   "view when the strides allow, then the strided-copy engine (memcpy runs)");
-VT_OPTIMIZED_SHAPE(transpose, "permuted view copied with cache-blocked tile transposes");
-VT_OPTIMIZED_SHAPE(permute, "permuted view copied with cache-blocked tile transposes");
-VT_OPTIMIZED_SHAPE(slice, "sliced view (Tensor::slice) copied by the strided-copy engine");
-VT_OPTIMIZED_SHAPE(concat, "each input copied into its slab of the output (memcpy runs)");
-VT_OPTIMIZED_SHAPE(stack, "each input copied into its index of the new axis (memcpy runs)");
+                   "view when the strides allow, then the strided-copy engine (memcpy runs)",
+                   "g copied back the same way");
+VT_OPTIMIZED_SHAPE(transpose, "permuted view copied with cache-blocked tile transposes",
+                   "g's inversely permuted view, same engine");
+VT_OPTIMIZED_SHAPE(permute, "permuted view copied with cache-blocked tile transposes",
+                   "g's inversely permuted view, same engine");
+VT_OPTIMIZED_SHAPE(slice, "sliced view (Tensor::slice) copied by the strided-copy engine",
+                   "zero fill of the rest, g copied into the sliced view of gx");
+VT_OPTIMIZED_SHAPE(concat, "each input copied into its slab of the output (memcpy runs)",
+                   "each input's slab of g copied out");
+VT_OPTIMIZED_SHAPE(stack, "each input copied into its index of the new axis (memcpy runs)",
+                   "g[…, k, …] copied out for input k");
 
 }  // namespace
 }  // namespace vt::opt

@@ -14,6 +14,7 @@
 // Accuracy (sum-bound, verify/ops/softmax.cpp): m = max exactly; fl(x − m); exp < 1 ulp
 // (exp_f32 < 0.51 ulp, glibc exp < 1 ulp); any-order sum; softmax divides once by the sum;
 // log_softmax is fl(fl(x − m) − fl(log s)). Special rows as PyTorch (NaN or +inf: NaN row).
+// The VJPs (below) walk rows the same way over the backend's own output.
 #include "core/registry.hpp"
 #include "core/tensor.hpp"
 #include "optimized/core/lanes.hpp"
@@ -167,22 +168,133 @@ void softmax_call(OpCall& c, const char* op) {
   if (!direct) out.copy_from(res);
 }
 
+// ---- VJPs --------------------------------------------------------------------------------------
+// The same (outer, len, inner) walk as the forward, over this backend's own output y:
+//   softmax:     gx_i = y_i · (g_i − Σ_j g_j y_j)   (PyTorch's _softmax_backward_data);
+//   log_softmax: gx_i = g_i − exp(y_i) · Σ_j g_j     (exp(y) is the softmax).
+// One row (or tile of rows) per thread, the row sum by the same blocked lanes as the forward
+// (its products staged in gx first), so the bits do not depend on the thread count.
+
+template <class T, bool kLog>
+void vjp_row(const T* y, const T* g, std::int64_t n, T* gx) {
+  if constexpr (kLog) {
+    const T s = row_sum(g, n, [](T v) { return v; });
+    for (std::int64_t i = 0; i < n; ++i) gx[i] = g[i] - exp_t(y[i]) * s;
+  } else {
+    for (std::int64_t i = 0; i < n; ++i) gx[i] = g[i] * y[i];
+    const T s = row_sum(static_cast<const T*>(gx), n, [](T v) { return v; });
+    for (std::int64_t i = 0; i < n; ++i) gx[i] = y[i] * (g[i] - s);
+  }
+}
+
+template <class T, bool kLog>
+void vjp_tile(const T* y, const T* g, std::int64_t len, std::int64_t inner, std::int64_t k0,
+              std::int64_t w, T* gx) {
+  alignas(64) T s[kTile];
+  for (std::int64_t t = 0; t < w; ++t) s[t] = T(-0.0);
+  for (std::int64_t r = 0; r < len; ++r) {
+    const T* yr = y + r * inner + k0;
+    const T* gr = g + r * inner + k0;
+    if constexpr (kLog)
+      for (std::int64_t t = 0; t < w; ++t) s[t] += gr[t];
+    else
+      for (std::int64_t t = 0; t < w; ++t) s[t] += gr[t] * yr[t];
+  }
+  for (std::int64_t r = 0; r < len; ++r) {
+    const T* yr = y + r * inner + k0;
+    const T* gr = g + r * inner + k0;
+    T* o = gx + r * inner + k0;
+    if constexpr (kLog)
+      for (std::int64_t t = 0; t < w; ++t) o[t] = gr[t] - exp_t(yr[t]) * s[t];
+    else
+      for (std::int64_t t = 0; t < w; ++t) o[t] = yr[t] * (gr[t] - s[t]);
+  }
+}
+
+template <class T, bool kLog>
+void vjp_contiguous(const T* y, const T* g, std::int64_t outer, std::int64_t len,
+                    std::int64_t inner, T* gx) {
+  if (inner == 1) {
+    parallel_for(
+        outer, std::max<std::int64_t>(1, kGrain / len),
+        [&](std::int64_t, std::int64_t b, std::int64_t e) {
+          for (std::int64_t r = b; r < e; ++r)
+            vjp_row<T, kLog>(y + r * len, g + r * len, len, gx + r * len);
+        },
+        outer * len);
+    return;
+  }
+  const std::int64_t tiles = (inner + kTile - 1) / kTile;
+  parallel_for(
+      outer * tiles, std::max<std::int64_t>(1, kGrain / (len * kTile)),
+      [&](std::int64_t, std::int64_t b, std::int64_t e) {
+        for (std::int64_t it = b; it < e; ++it) {
+          const std::int64_t o = it / tiles, k0 = it % tiles * kTile;
+          const std::int64_t base = o * len * inner;
+          vjp_tile<T, kLog>(y + base, g + base, len, inner, k0, std::min(kTile, inner - k0),
+                            gx + base);
+        }
+      },
+      outer * len * inner);
+}
+
+template <bool kLog>
+void softmax_vjp_call(BackwardCall& bc, const char* op) {
+  if (bc.grad_inputs.empty() || !bc.grad_inputs[0].defined()) return;
+  const OpCall& f = *bc.forward;
+  const Tensor& in = f.inputs.at(0);
+  Tensor& gx_out = bc.grad_inputs[0];
+  if (in.dtype() != DType::f32 && in.dtype() != DType::f64)
+    throw Error(op, {in.shape()},
+                "optimized backend supports float32 and float64, not " +
+                    std::string(dtype_name(in.dtype())));
+  const std::int64_t raw_axis = f.attrs.get_int("axis");
+  const std::int64_t axis = in.ndim() == 0 && (raw_axis == 0 || raw_axis == -1)
+                                ? 0
+                                : normalize_axis(raw_axis, in.ndim(), op);
+  if (in.numel() == 0) return;
+  std::int64_t outer = 1, len = 1, inner = 1;
+  for (std::int64_t k = 0; k < in.ndim(); ++k) {
+    if (k < axis) outer *= in.dim(k);
+    if (k == axis) len = in.dim(k);
+    if (k > axis) inner *= in.dim(k);
+  }
+  const Tensor y = f.outputs.at(0).contiguous();
+  const Tensor g0 = bc.grad_outputs.empty() ? Tensor() : bc.grad_outputs[0];
+  const Tensor g = g0.defined() ? g0.contiguous() : Tensor::empty(in.shape(), in.dtype());
+  const bool direct = gx_out.is_contiguous();
+  Tensor gx = direct ? gx_out : Tensor::empty(in.shape(), in.dtype());
+  if (in.dtype() == DType::f32)
+    vjp_contiguous<float, kLog>(y.data<float>(), g.data<float>(), outer, len, inner,
+                                gx.data<float>());
+  else
+    vjp_contiguous<double, kLog>(y.data<double>(), g.data<double>(), outer, len, inner,
+                                 gx.data<double>());
+  if (!direct) gx_out.copy_from(gx);
+}
+
 void softmax_forward(OpCall& c) { softmax_call<false>(c, "softmax"); }
 void log_softmax_forward(OpCall& c) { softmax_call<true>(c, "log_softmax"); }
+void softmax_vjp(BackwardCall& bc) { softmax_vjp_call<false>(bc, "softmax"); }
+void log_softmax_vjp(BackwardCall& bc) { softmax_vjp_call<true>(bc, "log_softmax"); }
 
 VT_REGISTER_IMPL({.op = "softmax",
                   .backend = backend::optimized,
                   .variant = "three_pass",
                   .dtypes = {DType::f32, DType::f64},
                   .forward = softmax_forward,
+                  .backward = softmax_vjp,
                   .technique = "max, exp(x − max) with a lane-parallel sum, one division per "
-                               "element; float32 exp vectorised in double"});
+                               "element; float32 exp vectorised in double; VJP y ⊙ (g − Σ g ⊙ y) "
+                               "from its own y"});
 VT_REGISTER_IMPL({.op = "log_softmax",
                   .backend = backend::optimized,
                   .variant = "three_pass",
                   .dtypes = {DType::f32, DType::f64},
                   .forward = log_softmax_forward,
-                  .technique = "max, lane-parallel Σ exp(x − max), then (x − max) − log Σ"});
+                  .backward = log_softmax_vjp,
+                  .technique = "max, lane-parallel Σ exp(x − max), then (x − max) − log Σ; VJP "
+                               "g − exp(y)·Σ g from its own y"});
 
 }  // namespace
 }  // namespace vt::opt

@@ -1,5 +1,5 @@
 // optimized/ops/unary.cpp — float32/float64 unary elementwise ops (neg, abs, sqrt, relu, exp,
-// log, tanh, sigmoid, gelu).
+// log, tanh, sigmoid, gelu) and their VJPs (section "VJPs").
 // Shaped this way because: a scalar functor per op plugged into the one loop engine
 // (optimized/core/loops.hpp), whose unit-stride loop GCC vectorizes for the single-instruction
 // ops. Checked with -fopt-info-vec-optimized on this file (GCC 12, -O3 -march=native): the
@@ -14,6 +14,7 @@
 // What it is not: a vector math library — no polynomial approximations of our own.
 #include "optimized/core/loops.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -142,6 +143,217 @@ struct Gelu<double> {
   }
 };
 
+// ---- VJPs ---------------------------------------------------------------------------------------
+// Shaped like the forwards: one scalar functor per op over (g, x), (g, y) or (g, y, x) in the same
+// loop engine, so the single-operation ones (neg, abs, relu, sqrt, log, tanh, sigmoid) vectorize
+// on the unit-stride path; exp's overflow fallback and gelu's erfc/exp are scalar calls. Where the
+// formula uses the forward output (exp: g·y, sqrt: g/(2y), tanh: g·(1 − y²), sigmoid: g·y(1 − y),
+// relu: y ≤ 0) the functor reads the output this backend computed, as PyTorch does; float32
+// evaluates its few operations in double (exact products of floats) and rounds once.
+// Error analyses: verify/ops/unary.cpp.
+
+template <class T>
+struct NegGrad {
+  T operator()(T g) const { return -g; }
+};
+// g·sign(x): ±g, g·0 = ±0 at x = ±0 (sign of g), NaN for NaN x — the reference's values exactly.
+template <class T>
+struct AbsGrad {
+  T operator()(T g, T x) const {
+    return x > T(0) ? g : (x < T(0) ? -g : (x == T(0) ? g * T(0) : x));
+  }
+};
+// g/(2ŷ): 2ŷ = ŷ + ŷ is exact (ŷ ≤ √max cannot overflow); ŷ = 0 gives ±inf (NaN for g = 0).
+template <class T>
+struct SqrtGrad {
+  T operator()(T g, T y) const { return g / (y + y); }
+};
+// g/x: one correctly rounded division.
+template <class T>
+struct LogGrad {
+  T operator()(T g, T x) const { return g / x; }
+};
+// y ≤ 0 ? +0 : g, on the output like PyTorch's threshold_backward (a NaN output passes g).
+template <class T>
+struct ReluGrad {
+  T operator()(T g, T y) const { return y <= T(0) ? T(0) : g; }
+};
+
+// g·ŷ. Where ŷ overflowed to inf for a finite x, g·e^x may still be finite (|g| < 1), so that
+// element is recomputed in a wider type: double for float32, long double (15-bit exponent) for
+// float64, and rounded once.
+template <class T>
+struct ExpGrad;
+template <>
+struct ExpGrad<float> {
+  float operator()(float g, float y, float x) const {
+    if (std::isinf(y) && std::isfinite(x)) [[unlikely]]
+      return static_cast<float>(static_cast<double>(g) * std::exp(static_cast<double>(x)));
+    return g * y;
+  }
+};
+template <>
+struct ExpGrad<double> {
+  double operator()(double g, double y, double x) const {
+    if (std::isinf(y) && std::isfinite(x)) [[unlikely]]
+      return static_cast<double>(static_cast<long double>(g) *
+                                 std::exp(static_cast<long double>(x)));
+    return g * y;
+  }
+};
+
+// g·(1 − ŷ²). float32: ŷ² is exact in double and so is 1 − ŷ² (a multiple of 2^-48 below 1, or
+// 1 − tiny rounded at 2^-53); g·(…) rounded in double, then once to float. float64: one fma
+// gives 1 − ŷ² rounded once.
+template <class T>
+struct TanhGrad;
+template <>
+struct TanhGrad<float> {
+  float operator()(float g, float y) const {
+    const double yd = y;
+    return static_cast<float>(static_cast<double>(g) * (1.0 - yd * yd));
+  }
+};
+template <>
+struct TanhGrad<double> {
+  double operator()(double g, double y) const { return g * std::fma(-y, y, 1.0); }
+};
+
+// g·ŷ(1 − ŷ): float32 in double (1 − ŷ exact but for ŷ < 2^-29, ŷ(1 − ŷ) and the product with g
+// rounded at 2^-53), then once to float; float64 in double (1 − ŷ exact for ŷ ≥ ½, Sterbenz).
+template <class T>
+struct SigmoidGrad;
+template <>
+struct SigmoidGrad<float> {
+  float operator()(float g, float y) const {
+    const double yd = y;
+    return static_cast<float>(static_cast<double>(g) * (yd * (1.0 - yd)));
+  }
+};
+template <>
+struct SigmoidGrad<double> {
+  double operator()(double g, double y) const { return g * (y * (1.0 - y)); }
+};
+
+// gelu'(x) = Φ(x) + x·φ(x), Φ(x) = ½·erfc(−x/√2), φ(x) = e^{−x²/2}/√(2π); at ±inf the limits
+// 1 and 0, as the reference. float32: in double (x² exact), rounded once. float64: the rounding of
+// −x/√2 moves Φ by at most γ2·|x|φ(x) (erfc' = −2/√π·e^{−z²}), the size of the second term's own
+// rounding, so erfc is called plainly; but e^{−x²/2} would inherit x²/2 times the rounding of x²,
+// so x² = h + l exactly (fma) and e^{−x²/2} = e^{−h/2}·(1 − l/2) to first order (|l/2| ≤ 2^-54·x²,
+// the neglected term l²/8 ≤ 2^-98 relative for |x| < 40). Beyond |x| = 40, φ underflows to 0 in
+// double: x is clamped there so that x² never overflows into inf·0.
+constexpr double kInvSqrt2Pi = 0.3989422804014327;  // RN(1/√(2π))
+
+template <class T>
+struct GeluGrad;
+template <>
+struct GeluGrad<float> {
+  float operator()(float g, float xf) const {
+    if (std::isinf(xf)) return xf > 0 ? g : g * 0.0f;
+    const double x = xf;
+    const double cdf = 0.5 * std::erfc(-x * 0.70710678118654752440);
+    const double pdf = std::exp(-0.5 * (x * x)) * kInvSqrt2Pi;
+    return static_cast<float>(static_cast<double>(g) * (cdf + x * pdf));
+  }
+};
+template <>
+struct GeluGrad<double> {
+  double operator()(double g, double x) const {
+    if (std::isinf(x)) return x > 0 ? g : g * 0.0;
+    const double cdf = 0.5 * std::erfc(-x * kInvSqrt2Hi);
+    const double xc = std::fabs(x) < 40.0 ? x : std::copysign(40.0, x);
+    const double h = xc * xc;
+    const double l = std::fma(xc, xc, -h);
+    const double pdf_x = (xc * kInvSqrt2Pi) * (std::exp(-0.5 * h) * (1.0 - 0.5 * l));
+    return g * (cdf + pdf_x);
+  }
+};
+
+// out[i] = f(a[i], b[i], c[i]) over out's shape (a, b, c broadcast to it). The loop engine has
+// one- and two-operand kernels; this is the three-operand one exp's VJP needs: a flat loop on the
+// thread pool when every operand is contiguous, rows of the innermost dimension otherwise.
+template <class T, class F>
+void elementwise3(const Tensor& out, const Tensor& a_t, const Tensor& b_t, const Tensor& c_t, F f) {
+  const std::int64_t n = out.numel();
+  if (n == 0) return;
+  const Tensor a = a_t.expand(out.shape()), b = b_t.expand(out.shape()),
+               c = c_t.expand(out.shape());
+  T* const o = out.data<T>();
+  const T* const pa = a.data<T>();
+  const T* const pb = b.data<T>();
+  const T* const pc = c.data<T>();
+  if (out.is_contiguous() && a.is_contiguous() && b.is_contiguous() && c.is_contiguous()) {
+    parallel_for(n, kElementwiseGrain, [&](std::int64_t, std::int64_t lo, std::int64_t hi) {
+      for (std::int64_t i = lo; i < hi; ++i) o[i] = f(pa[i], pb[i], pc[i]);
+    });
+    return;
+  }
+  const Shape& s = out.shape();
+  const std::size_t nd = s.size();
+  const std::int64_t inner = s[nd - 1], rows = n / inner;
+  const std::int64_t so = out.strides()[nd - 1], sa = a.strides()[nd - 1], sb = b.strides()[nd - 1],
+                     sc = c.strides()[nd - 1];
+  parallel_for(
+      rows, std::max<std::int64_t>(1, kElementwiseGrain / inner),
+      [&](std::int64_t, std::int64_t rb, std::int64_t re) {
+        for (std::int64_t r = rb; r < re; ++r) {
+          std::int64_t rem = r, oo = 0, ao = 0, bo = 0, co = 0;
+          for (std::size_t d = nd - 1; d-- > 0;) {
+            const std::int64_t i = rem % s[d];
+            rem /= s[d];
+            oo += i * out.strides()[d];
+            ao += i * a.strides()[d];
+            bo += i * b.strides()[d];
+            co += i * c.strides()[d];
+          }
+          for (std::int64_t i = 0; i < inner; ++i)
+            o[oo + i * so] = f(pa[ao + i * sa], pb[bo + i * sb], pc[co + i * sc]);
+        }
+      },
+      n);
+}
+
+// Which tensors a VJP functor reads after g: the forward input x, the forward output y, or both.
+enum class Reads { g_only, x, y, y_and_x };
+
+template <class T, template <class> class F, Reads R>
+void unary_vjp_t(const Tensor& grad, const Tensor& g, const Tensor& x, const Tensor& y) {
+  if constexpr (R == Reads::g_only)
+    elementwise<T, 1>(grad, {g}, F<T>{});
+  else if constexpr (R == Reads::x)
+    elementwise<T, 2>(grad, {g, x}, F<T>{});
+  else if constexpr (R == Reads::y)
+    elementwise<T, 2>(grad, {g, y}, F<T>{});
+  else
+    elementwise3<T>(grad, g, y, x, F<T>{});
+}
+
+/// grad_inputs[0] = f'(x)·g for float32/float64; an undefined g means zero.
+template <template <class> class F, Reads R>
+void unary_vjp(BackwardCall& bc) {
+  Tensor& grad = bc.grad_inputs.at(0);
+  if (!grad.defined()) return;
+  const Tensor& g = bc.grad_outputs.at(0);
+  if (!g.defined()) {
+    grad.copy_from(Tensor::empty({}, grad.dtype()));  // zero
+    return;
+  }
+  const Tensor& x = bc.forward->inputs.at(0);
+  const Tensor& y = bc.forward->outputs.at(0);
+  switch (grad.dtype()) {
+    case DType::f32:
+      unary_vjp_t<float, F, R>(grad, g, x, y);
+      break;
+    case DType::f64:
+      unary_vjp_t<double, F, R>(grad, g, x, y);
+      break;
+    default:
+      throw Error("", {grad.shape()},
+                  "optimized backend supports float32 and float64, not " +
+                      std::string(dtype_name(grad.dtype())));
+  }
+}
+
 void neg_forward(OpCall& c) { elementwise_call<Neg, 1>(c, "neg"); }
 void abs_forward(OpCall& c) { elementwise_call<Abs, 1>(c, "abs"); }
 void sqrt_forward(OpCall& c) { elementwise_call<Sqrt, 1>(c, "sqrt"); }
@@ -152,17 +364,23 @@ void tanh_forward(OpCall& c) { elementwise_call<Tanh, 1>(c, "tanh"); }
 void sigmoid_forward(OpCall& c) { elementwise_call<Sigmoid, 1>(c, "sigmoid"); }
 void gelu_forward(OpCall& c) { elementwise_call<Gelu, 1>(c, "gelu"); }
 
-#define VT_OPTIMIZED_UNARY(name, how) VT_REGISTER_OPTIMIZED(name, "loop", name##_forward, how)
+#define VT_OPTIMIZED_UNARY(name, grad_functor, reads, how) \
+  VT_REGISTER_OPTIMIZED_VJP(name, "loop", name##_forward, (unary_vjp<grad_functor, reads>), how)
 
-VT_OPTIMIZED_UNARY(neg, "vectorized loop, threaded over chunks");
-VT_OPTIMIZED_UNARY(abs, "vectorized loop, threaded over chunks");
-VT_OPTIMIZED_UNARY(sqrt, "vectorized loop (vsqrtps/vsqrtpd), threaded over chunks");
-VT_OPTIMIZED_UNARY(relu, "vectorized loop with NaN-propagating select");
-VT_OPTIMIZED_UNARY(exp, "loop over glibc expf/exp");
-VT_OPTIMIZED_UNARY(log, "loop over glibc logf/log");
-VT_OPTIMIZED_UNARY(tanh, "loop over glibc tanh (float32 via double)");
-VT_OPTIMIZED_UNARY(sigmoid, "glibc exp of −|x|, corrected quotient; float32 via double");
-VT_OPTIMIZED_UNARY(gelu, "erfc form; float64 with argument-error correction, float32 via double");
+VT_OPTIMIZED_UNARY(neg, NegGrad, Reads::g_only, "vectorized loop, threaded over chunks");
+VT_OPTIMIZED_UNARY(abs, AbsGrad, Reads::x, "vectorized loop, threaded over chunks");
+VT_OPTIMIZED_UNARY(sqrt, SqrtGrad, Reads::y,
+                   "vectorized loop (vsqrtps/vsqrtpd), threaded over chunks; VJP g/(2y)");
+VT_OPTIMIZED_UNARY(relu, ReluGrad, Reads::y, "vectorized loop with NaN-propagating select");
+VT_OPTIMIZED_UNARY(exp, ExpGrad, Reads::y_and_x, "loop over glibc expf/exp; VJP g·y");
+VT_OPTIMIZED_UNARY(log, LogGrad, Reads::x, "loop over glibc logf/log; VJP g/x");
+VT_OPTIMIZED_UNARY(tanh, TanhGrad, Reads::y,
+                   "loop over glibc tanh (float32 via double); VJP g·(1 − y²)");
+VT_OPTIMIZED_UNARY(sigmoid, SigmoidGrad, Reads::y,
+                   "glibc exp of −|x|, corrected quotient; float32 via double; VJP g·y(1 − y)");
+VT_OPTIMIZED_UNARY(gelu, GeluGrad, Reads::x,
+                   "erfc form; float64 with argument-error correction, float32 via double; VJP "
+                   "g·(Φ(x) + x·φ(x))");
 
 }  // namespace
 }  // namespace vt::opt

@@ -1,5 +1,6 @@
 // reference/ops/creation.hpp — tensor creation ops and cast: the spec.
-// What it is: zeros, ones, full, arange, eye and cast written as the definitions they are, over
+// What it is: zeros, ones, full, arange, eye and cast written as the definitions they are (and
+// the VJP of cast, the only one with an input), over
 // an output whose shape the op's shape rule already fixed (arange's length, eye's (n, m)).
 // What it is not: the shape rules (verify/ops/creation.cpp) or aware of dtype — Real is float128
 // when registered, and the harness rounds every element to the dtype under test.
@@ -77,6 +78,14 @@ void eye_forward(std::int64_t k, View<Real> out) {
 template <class Real>
 void cast_forward(View<Real> x, View<Real> out) {
   for_each_index(out.shape, [&](const auto& i) { out[i] = x[i]; });
+}
+
+/// Gradient of cast: d cast(x)/dx = 1 (the rounding is treated as the identity, as PyTorch's
+/// grad.to(x.dtype) does), so gx = g; the harness rounds it to x's dtype as it does the forward.
+// g, gx: same shape
+template <class Real>
+void cast_backward(View<Real> g, View<Real> gx) {
+  for_each_index(gx.shape, [&](const auto& i) { gx[i] = g[i]; });
 }
 
 }  // namespace vt::ref

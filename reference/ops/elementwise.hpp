@@ -1,6 +1,8 @@
 // reference/ops/elementwise.hpp — binary elementwise ops with NumPy broadcasting: the spec.
 // What it is: the scalar definition of add, sub, mul, div, maximum, minimum and pow and one loop
-// that applies it; inputs arrive already broadcast to the output shape (stride-0 views).
+// that applies it; inputs arrive already broadcast to the output shape (stride-0 views). Also
+// their VJPs: the partial derivative of each input times the output gradient, per output
+// element (the broadcast shape); the registration folds it onto a broadcast input's shape.
 // What it is not: fast, or aware of dtype — Real is float128 when registered.
 #pragma once
 
@@ -55,6 +57,93 @@ Real pow_scalar(Real a, Real b) {
 template <class Real, class F>
 void binary_forward(View<Real> a, View<Real> b, View<Real> out, F f) {
   for_each_index(out.shape, [&](const auto& i) { out[i] = f(a[i], b[i]); });
+}
+
+// ---- VJPs ---------------------------------------------------------------------------------------
+// Each *_grad_a / *_grad_b is g·∂f/∂a or g·∂f/∂b at one output element. At the points where f is
+// not differentiable they follow PyTorch (tools/autograd/derivatives.yaml).
+
+template <class Real>
+Real add_grad_a(Real g, Real, Real) {
+  return g;
+}
+template <class Real>
+Real add_grad_b(Real g, Real, Real) {
+  return g;
+}
+template <class Real>
+Real sub_grad_a(Real g, Real, Real) {
+  return g;
+}
+template <class Real>
+Real sub_grad_b(Real g, Real, Real) {
+  return -g;
+}
+template <class Real>
+Real mul_grad_a(Real g, Real, Real b) {
+  return g * b;
+}
+template <class Real>
+Real mul_grad_b(Real g, Real a, Real) {
+  return g * a;
+}
+template <class Real>
+Real div_grad_a(Real g, Real, Real b) {
+  return g / b;
+}
+/// ∂(a/b)/∂b = −a/b².
+template <class Real>
+Real div_grad_b(Real g, Real a, Real b) {
+  return -g * a / (b * b);
+}
+/// maximum: the gradient goes to the larger input; a tie (a == b, also +0 vs −0) splits it, g/2
+/// to each (PyTorch). With a NaN operand neither a < b nor a == b holds: g goes to both (PyTorch's
+/// where(a == b, g/2, g).masked_fill(a < b, 0)).
+template <class Real>
+Real maximum_grad_a(Real g, Real a, Real b) {
+  if (a == b) return g / 2;
+  return a < b ? Real(0) : g;
+}
+template <class Real>
+Real maximum_grad_b(Real g, Real a, Real b) {
+  if (a == b) return g / 2;
+  return b < a ? Real(0) : g;
+}
+template <class Real>
+Real minimum_grad_a(Real g, Real a, Real b) {
+  if (a == b) return g / 2;
+  return a > b ? Real(0) : g;
+}
+template <class Real>
+Real minimum_grad_b(Real g, Real a, Real b) {
+  if (a == b) return g / 2;
+  return b > a ? Real(0) : g;
+}
+/// ∂(a^b)/∂a = b·a^(b−1), taken as 0 where b = 0 (PyTorch: where(b == 0, 0, g·b·a^(b−1)), which
+/// also covers a = 0, b = 0, where a^(b−1) = inf).
+template <class Real>
+Real pow_grad_a(Real g, Real a, Real b) {
+  using boost::multiprecision::pow;
+  using std::pow;
+  if (b == 0) return Real(0);
+  return g * (b * pow(a, b - 1));
+}
+/// ∂(a^b)/∂b = a^b·log a, taken as 0 where a = 0 and b ≥ 0 (PyTorch: there a^b·log a is 0·(−inf)
+/// or 1·(−inf); the limit along a → 0⁺ is 0 for b > 0).
+template <class Real>
+Real pow_grad_b(Real g, Real a, Real b) {
+  using boost::multiprecision::log;
+  using boost::multiprecision::pow;
+  using std::log;
+  using std::pow;
+  if (a == 0 && b >= 0) return Real(0);
+  return g * pow(a, b) * log(a);
+}
+
+// t = ∂f/∂(one input)·g per output element; g, a, b: broadcast to t's shape (the output's).
+template <class Real, class F>
+void binary_backward(View<Real> g, View<Real> a, View<Real> b, View<Real> t, F partial) {
+  for_each_index(t.shape, [&](const auto& i) { t[i] = partial(g[i], a[i], b[i]); });
 }
 
 }  // namespace vt::ref

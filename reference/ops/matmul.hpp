@@ -2,8 +2,8 @@
 // What it is: the shape rule of np.matmul (1-d operands promoted and the added dimension removed,
 // NumPy-broadcast batch dimensions), the views that put both operands and the output in the full
 // (batch…, M, K) @ (batch…, K, N) → (batch…, M, N) form, and the triple loop
-// C_ij = Σ_k A_ik B_kj over them. What it is not: fast, or aware of dtype — Real is float128
-// when registered.
+// C_ij = Σ_k A_ik B_kj over them, and the VJP (G·Bᵀ, Aᵀ·G). What it is not: fast, or aware of
+// dtype — Real is float128 when registered.
 #pragma once
 
 #include "core/error.hpp"
@@ -102,6 +102,22 @@ void matmul_forward(View<Real> a, View<Real> b, View<Real> c) {
     }
     c[idx] = sum;
   });
+}
+
+// ---- vector-Jacobian product -------------------------------------------------------------------
+// With C = A·B per batch element: ∂L/∂A = G·Bᵀ and ∂L/∂B = Aᵀ·G (G = ∂L/∂C), computed with
+// matmul_forward over transposed views in full form; an operand broadcast along batch dimensions
+// (or promoted from 1-d) then gets these summed back onto its own shape (sum_to_shape).
+
+/// ga = g · bᵀ: g (batch…, M, N), b (batch…, K, N), ga (batch…, M, K). Sums over N, n ascending.
+template <class Real>
+void matmul_backward_a(View<Real> g, View<Real> b_transposed, View<Real> ga) {
+  matmul_forward<Real>(g, b_transposed, ga);
+}
+/// gb = aᵀ · g: a (batch…, M, K) given transposed, g (batch…, M, N), gb (batch…, K, N).
+template <class Real>
+void matmul_backward_b(View<Real> a_transposed, View<Real> g, View<Real> gb) {
+  matmul_forward<Real>(a_transposed, g, gb);
 }
 
 }  // namespace vt::ref

@@ -1,6 +1,7 @@
 // reference/ops/reduction.cpp — registers the float128 reference of sum, mean, max, min, argmax,
-// var and logsumexp. What it is: attribute decoding (axis, keepdims, ddof) and the keepdims view
-// of the output. What it is not: the definitions (reduction.hpp).
+// var and logsumexp, and the VJPs of all but argmax. What it is: attribute decoding (axis,
+// keepdims, ddof) and the keepdims views of the output and the output gradient. What it is not:
+// the definitions (reduction.hpp).
 #include "reference/ops/reduction.hpp"
 
 #include <string>
@@ -67,15 +68,74 @@ void logsumexp_reference(OpCall& c) {
   logsumexp_forward<hp_t>(r.x.view<hp_t>(), r.axes, r.out.view<hp_t>());
 }
 
-#define VT_REFERENCE_REDUCTION(name, how) VT_REGISTER_REFERENCE(name, name##_reference, how)
+// ---- VJPs ---------------------------------------------------------------------------------------
 
-VT_REFERENCE_REDUCTION(sum, "plain loop over each gathered row in binary128");
-VT_REFERENCE_REDUCTION(mean, "binary128 sum of each row divided by its length");
-VT_REFERENCE_REDUCTION(max, "IEEE 754-2019 maximum folded over each row");
-VT_REFERENCE_REDUCTION(min, "IEEE 754-2019 minimum folded over each row");
-VT_REFERENCE_REDUCTION(argmax, "first NaN, else first maximum, of each row");
-VT_REFERENCE_REDUCTION(var, "two-pass (mean, then squared deviations) in binary128");
-VT_REFERENCE_REDUCTION(logsumexp, "max-shifted exp-sum-log in binary128");
+/// The VJP's operands: the forward's decoding, the output gradient in keepdims shape (zeros when
+/// undefined) and the input gradient; `skip` when no input gradient is wanted.
+struct ReductionGrad {
+  Reduction r;
+  Tensor g;   // keepdims shape
+  Tensor gx;  // x's shape
+  bool skip = false;
+};
+
+ReductionGrad decode_grad(const BackwardCall& bc, const char* op) {
+  ReductionGrad d;
+  d.r = decode(*bc.forward, op);
+  d.skip = bc.grad_inputs.empty() || !bc.grad_inputs[0].defined();
+  if (d.skip) return d;
+  d.gx = bc.grad_inputs[0];
+  Tensor g = bc.grad_outputs.empty() ? Tensor() : bc.grad_outputs[0];
+  if (!g.defined()) g = Tensor::empty(bc.forward->outputs.at(0).shape(), DType::hp);
+  if (!bc.forward->attrs.get_bool("keepdims"))
+    for (std::int64_t a : d.r.axes) g = g.unsqueeze(a);
+  d.g = g;
+  return d;
+}
+
+void sum_vjp_reference(BackwardCall& bc) {
+  ReductionGrad d = decode_grad(bc, "sum");
+  if (!d.skip)
+    sum_backward<hp_t>(d.r.x.view<hp_t>(), d.r.axes, d.g.view<hp_t>(), d.gx.view<hp_t>());
+}
+void mean_vjp_reference(BackwardCall& bc) {
+  ReductionGrad d = decode_grad(bc, "mean");
+  if (!d.skip)
+    mean_backward<hp_t>(d.r.x.view<hp_t>(), d.r.axes, d.g.view<hp_t>(), d.gx.view<hp_t>());
+}
+void max_vjp_reference(BackwardCall& bc) {
+  ReductionGrad d = decode_grad(bc, "max");
+  if (!d.skip)
+    max_backward<hp_t>(d.r.x.view<hp_t>(), d.r.axes, d.g.view<hp_t>(), d.gx.view<hp_t>());
+}
+void min_vjp_reference(BackwardCall& bc) {
+  ReductionGrad d = decode_grad(bc, "min");
+  if (!d.skip)
+    min_backward<hp_t>(d.r.x.view<hp_t>(), d.r.axes, d.g.view<hp_t>(), d.gx.view<hp_t>());
+}
+void var_vjp_reference(BackwardCall& bc) {
+  ReductionGrad d = decode_grad(bc, "var");
+  if (!d.skip)
+    var_backward<hp_t>(d.r.x.view<hp_t>(), d.r.axes, bc.forward->attrs.get_int("ddof"),
+                       d.g.view<hp_t>(), d.gx.view<hp_t>());
+}
+void logsumexp_vjp_reference(BackwardCall& bc) {
+  ReductionGrad d = decode_grad(bc, "logsumexp");
+  if (!d.skip)
+    logsumexp_backward<hp_t>(d.r.x.view<hp_t>(), d.r.axes, d.g.view<hp_t>(), d.gx.view<hp_t>());
+}
+
+#define VT_REFERENCE_REDUCTION(name, how) \
+  VT_REGISTER_REFERENCE_VJP(name, name##_reference, name##_vjp_reference, how)
+
+VT_REFERENCE_REDUCTION(sum, "plain loop over each gathered row in binary128; VJP g broadcast");
+VT_REFERENCE_REDUCTION(mean, "binary128 sum of each row divided by its length; VJP g/n");
+VT_REFERENCE_REDUCTION(max, "IEEE 754-2019 maximum folded over each row; VJP g split among ties");
+VT_REFERENCE_REDUCTION(min, "IEEE 754-2019 minimum folded over each row; VJP g split among ties");
+VT_REGISTER_REFERENCE(argmax, argmax_reference, "first NaN, else first maximum, of each row");
+VT_REFERENCE_REDUCTION(var,
+                       "two-pass (mean, then squared deviations) in binary128; VJP 2g(x − x̄)/d");
+VT_REFERENCE_REDUCTION(logsumexp, "max-shifted exp-sum-log in binary128; VJP g·exp(x − y)");
 
 }  // namespace
 }  // namespace vt::ref

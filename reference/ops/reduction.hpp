@@ -1,5 +1,6 @@
 // reference/ops/reduction.hpp — reductions over a set of axes: the spec of sum, mean, max, min,
-// argmax, var and logsumexp (NumPy names, defaults and special cases).
+// argmax, var and logsumexp (NumPy names, defaults and special cases), and the VJPs of all but
+// argmax (PyTorch's formulas and tie convention).
 // What it is: for every output element, the reduced elements gathered into one row (row-major
 // order of the reduced axes) and the textbook formula applied to that row in Real arithmetic.
 // What it is not: fast, blocked or threaded — Real is float128 when registered, and the optimized
@@ -150,6 +151,107 @@ template <class Real>
 void logsumexp_forward(View<Real> x, const std::vector<std::int64_t>& axes, View<Real> out) {
   for_each_reduced_row(x, axes,
                        [&](const auto& o, const auto& row) { out[o] = logsumexp_of(row); });
+}
+
+// ---- vector-Jacobian products -------------------------------------------------------------------
+// x: the forward input; g: the output gradient in keepdims shape (reduced axes of size 1);
+// gx: x's shape (any strides). Every element of gx is written: g of its row times the partial
+// derivative of the row's result with respect to that element. Each formula is the textbook
+// derivative, applied literally, so IEEE specials propagate as in PyTorch's formula.
+
+/// Calls f(out_index, row, at) like for_each_reduced_row, with at[k] the index in x of row[k].
+template <class Real, class F>
+void for_each_reduced_row_at(View<Real> x, const std::vector<std::int64_t>& axes, F f) {
+  Shape outer = x.shape, inner(x.shape.size(), 1);
+  for (std::int64_t a : axes) {
+    outer[static_cast<std::size_t>(a)] = 1;
+    inner[static_cast<std::size_t>(a)] = x.shape[static_cast<std::size_t>(a)];
+  }
+  std::vector<Real> row;
+  std::vector<std::vector<std::int64_t>> at;
+  for_each_index(outer, [&](const std::vector<std::int64_t>& o) {
+    row.clear();
+    at.clear();
+    std::vector<std::int64_t> idx = o;
+    for_each_index(inner, [&](const std::vector<std::int64_t>& r) {
+      for (std::size_t k = 0; k < idx.size(); ++k) idx[k] = o[k] + r[k];
+      row.push_back(x[idx]);
+      at.push_back(idx);
+    });
+    f(o, row, at);
+  });
+}
+
+/// sum: ∂s/∂x_i = 1, so gx_i = g.
+template <class Real>
+void sum_backward(View<Real> x, const std::vector<std::int64_t>& axes, View<Real> g,
+                  View<Real> gx) {
+  for_each_reduced_row_at(x, axes, [&](const auto& o, const auto& row, const auto& at) {
+    for (std::size_t k = 0; k < row.size(); ++k) gx[at[k]] = g[o];
+  });
+}
+
+/// mean: ∂(s/n)/∂x_i = 1/n, so gx_i = g / n (nothing to write for n = 0).
+template <class Real>
+void mean_backward(View<Real> x, const std::vector<std::int64_t>& axes, View<Real> g,
+                   View<Real> gx) {
+  for_each_reduced_row_at(x, axes, [&](const auto& o, const auto& row, const auto& at) {
+    const Real n = Real(static_cast<std::int64_t>(row.size()));
+    for (std::size_t k = 0; k < row.size(); ++k) gx[at[k]] = g[o] / n;
+  });
+}
+
+/// amax/amin (PyTorch's convention at ties): the gradient is split evenly among the c elements
+/// equal to the result y, gx_i = (g / c) · [x_i = y]. Written as PyTorch's formula is: a NaN
+/// result matches no element (c = 0), so g/0 · 0 gives NaN throughout the row; ±0 tie.
+template <class Real, bool kMax>
+void extreme_backward(View<Real> x, const std::vector<std::int64_t>& axes, View<Real> g,
+                      View<Real> gx) {
+  for_each_reduced_row_at(x, axes, [&](const auto& o, const auto& row, const auto& at) {
+    const Real y = kMax ? max_of(row) : min_of(row);
+    std::int64_t c = 0;
+    for (const Real& v : row) c += v == y ? 1 : 0;
+    const Real share = g[o] / Real(c);
+    for (std::size_t k = 0; k < row.size(); ++k) gx[at[k]] = share * Real(row[k] == y ? 1 : 0);
+  });
+}
+template <class Real>
+void max_backward(View<Real> x, const std::vector<std::int64_t>& axes, View<Real> g,
+                  View<Real> gx) {
+  extreme_backward<Real, true>(x, axes, g, gx);
+}
+template <class Real>
+void min_backward(View<Real> x, const std::vector<std::int64_t>& axes, View<Real> g,
+                  View<Real> gx) {
+  extreme_backward<Real, false>(x, axes, g, gx);
+}
+
+/// var = Σ(x_j − x̄)² / d, d = max(n − ddof, 0): ∂/∂x_i = 2(x_i − x̄)/d (the terms through x̄
+/// vanish because Σ(x_j − x̄) = 0), so gx_i = g · 2(x_i − x̄)/d. d = 0 gives ±inf, or NaN where
+/// x_i = x̄ or g = 0 (IEEE, as the forward's division by zero).
+template <class Real>
+void var_backward(View<Real> x, const std::vector<std::int64_t>& axes, std::int64_t ddof,
+                  View<Real> g, View<Real> gx) {
+  for_each_reduced_row_at(x, axes, [&](const auto& o, const auto& row, const auto& at) {
+    const std::int64_t n = static_cast<std::int64_t>(row.size());
+    const Real mean = mean_of(row);
+    const Real d = Real(n - ddof > 0 ? n - ddof : 0);
+    for (std::size_t k = 0; k < row.size(); ++k) gx[at[k]] = g[o] * (Real(2) * (row[k] - mean) / d);
+  });
+}
+
+/// logsumexp y = log Σ exp(x_j): ∂y/∂x_i = exp(x_i − y) (the softmax of the row), so
+/// gx_i = g · exp(x_i − y), PyTorch's formula: a row of only −inf gives NaN (−inf − (−inf)),
+/// a +inf gives NaN at the +inf and 0 elsewhere, a NaN row NaN.
+template <class Real>
+void logsumexp_backward(View<Real> x, const std::vector<std::int64_t>& axes, View<Real> g,
+                        View<Real> gx) {
+  using boost::multiprecision::exp;
+  using std::exp;
+  for_each_reduced_row_at(x, axes, [&](const auto& o, const auto& row, const auto& at) {
+    const Real y = logsumexp_of(row);
+    for (std::size_t k = 0; k < row.size(); ++k) gx[at[k]] = g[o] * exp(row[k] - y);
+  });
 }
 
 }  // namespace vt::ref

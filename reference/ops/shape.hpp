@@ -1,14 +1,17 @@
 // reference/ops/shape.hpp — shape ops: reshape, transpose, permute, slice, concat, stack: the spec.
 // What it is: the shape rules (NumPy's reshape, transpose, basic slicing, concatenate and stack;
 // PyTorch's permute), which throw vt::Error naming the op and the input shapes, and each op as
-// an index map that copies elements: out[i] = x[f(i)]. What it is not: fast, and not views —
-// every output here is a materialized copy. Real is float128 when registered; copies are exact.
+// an index map that copies elements: out[i] = x[f(i)], and each VJP as the same map read
+// backwards (gx[f(i)] = g[i], zeros where no output element came from). What it is not: fast,
+// and not views — every output here is a materialized copy. Real is float128 when registered;
+// copies are exact.
 #pragma once
 
 #include "core/error.hpp"
 #include "core/shape.hpp"
 #include "core/tensor.hpp"
 
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -209,6 +212,65 @@ void stack_forward(const std::vector<View<Real>>& xs, std::int64_t axis, View<Re
     std::vector<std::int64_t> j = i;
     j.erase(j.begin() + static_cast<std::ptrdiff_t>(a));
     out[i] = xs[static_cast<std::size_t>(i[a])][j];
+  });
+}
+
+// ---- the VJPs: the same index maps read backwards -----------------------------------------
+// Each op is linear with a 0/1 Jacobian that has at most one 1 per row and per column, so the
+// VJP moves every element of g to the input position it came from (and zeros where nothing
+// came from): exact, differentiable everywhere. g has the output's shape, gx the input's.
+
+/// gx = g reshaped back: element n of gx in row-major order is element n of g.
+/// g: out's shape; gx: x's shape (same number of elements).
+template <class Real>
+void reshape_backward(View<Real> g, View<Real> gx) {
+  reshape_forward<Real>(g, gx);
+}
+
+/// gx[j] = g[i] with i[k] = j[order[k]]: g permuted by the inverse of order.
+/// g: (n_order[0], …); gx: (n_0, …, n_{d−1}).
+template <class Real>
+void permute_backward(View<Real> g, const std::vector<std::int64_t>& order, View<Real> gx) {
+  std::vector<std::int64_t> i(order.size());
+  for_each_index(gx.shape, [&](const std::vector<std::int64_t>& j) {
+    for (std::size_t k = 0; k < order.size(); ++k) i[k] = j[static_cast<std::size_t>(order[k])];
+    gx[j] = g[i];
+  });
+}
+
+/// gx = 0, then gx[…, start + i·step, …] = g[…, i, …] along axis (the selected positions are
+/// distinct, so nothing accumulates). g: (…, length, …); gx: (…, n, …).
+template <class Real>
+void slice_backward(View<Real> g, std::int64_t axis, const SliceRange& r, View<Real> gx) {
+  const auto a = static_cast<std::size_t>(axis);
+  for_each_index(gx.shape, [&](const std::vector<std::int64_t>& j) { gx[j] = Real(0); });
+  for_each_index(g.shape, [&](const std::vector<std::int64_t>& i) {
+    std::vector<std::int64_t> j = i;
+    j[a] = r.start + i[a] * r.step;
+    gx[j] = g[i];
+  });
+}
+
+/// Gradient of input k of concat, which sits at [offset, offset + n_k) along axis of the output:
+/// gx_k[…, j, …] = g[…, offset + j, …]. g: (…, Σ n, …); gx_k: (…, n_k, …).
+template <class Real>
+void concat_backward(View<Real> g, std::int64_t axis, std::int64_t offset, View<Real> gx_k) {
+  const auto a = static_cast<std::size_t>(axis);
+  for_each_index(gx_k.shape, [&](const std::vector<std::int64_t>& j) {
+    std::vector<std::int64_t> i = j;
+    i[a] += offset;
+    gx_k[j] = g[i];
+  });
+}
+
+/// Gradient of input k of stack: gx_k[…] = g[…, k, …] with k at position axis.
+/// g: S with len(xs) inserted at axis; gx_k: S.
+template <class Real>
+void stack_backward(View<Real> g, std::int64_t axis, std::int64_t k, View<Real> gx_k) {
+  for_each_index(gx_k.shape, [&](const std::vector<std::int64_t>& j) {
+    std::vector<std::int64_t> i = j;
+    i.insert(i.begin() + static_cast<std::ptrdiff_t>(axis), k);
+    gx_k[j] = g[i];
   });
 }
 

@@ -3,6 +3,7 @@
 // log y_i = (x_i − m) − log Σ_j exp(x_j − m), in Real arithmetic. Special rows follow PyTorch
 // because the formula does: a NaN gives a NaN row; a +inf gives a NaN row (inf − inf); a row of
 // only −inf gives NaN (−inf − (−inf)); a −inf entry in a finite row gives 0 (log: −inf).
+// The VJPs read the forward output y: softmax y ⊙ (g − Σ g ⊙ y), log_softmax g − exp(y)·Σ g.
 // What it is not: fast — Real is float128 when registered.
 #pragma once
 
@@ -84,6 +85,51 @@ void log_softmax_forward(View<Real> x, std::int64_t axis, View<Real> out) {
     for (std::size_t k = 0; k < row.size(); ++k) {
       if (!idx.empty()) idx[static_cast<std::size_t>(axis)] = static_cast<std::int64_t>(k);
       out[idx] = (row[k] - m) - log_s;
+    }
+  });
+}
+
+// ---- vector-Jacobian products -------------------------------------------------------------------
+// y: the forward output; g: the output gradient; gx: the input gradient (all the same shape, any
+// strides); axis normalised. Written as PyTorch's formulas are, so specials propagate as there.
+
+/// Calls f(index of the row's first element, y row, g row) for every row along `axis`.
+template <class Real, class F>
+void for_each_row_pair(View<Real> y, View<Real> g, std::int64_t axis, F f) {
+  for_each_row_along(y, axis, [&](std::vector<std::int64_t> idx, const std::vector<Real>& yrow) {
+    std::vector<Real> grow(yrow.size());
+    for (std::size_t k = 0; k < yrow.size(); ++k) {
+      if (!idx.empty()) idx[static_cast<std::size_t>(axis)] = static_cast<std::int64_t>(k);
+      grow[k] = g[idx];
+    }
+    f(idx, yrow, grow);
+  });
+}
+
+/// softmax: ∂y_i/∂x_j = y_i(δ_ij − y_j), so gx_i = y_i·(g_i − Σ_j g_j y_j).
+template <class Real>
+void softmax_backward(View<Real> y, View<Real> g, std::int64_t axis, View<Real> gx) {
+  for_each_row_pair(y, g, axis, [&](std::vector<std::int64_t> idx, const auto& yr, const auto& gr) {
+    Real s = 0;
+    for (std::size_t j = 0; j < yr.size(); ++j) s += gr[j] * yr[j];
+    for (std::size_t i = 0; i < yr.size(); ++i) {
+      if (!idx.empty()) idx[static_cast<std::size_t>(axis)] = static_cast<std::int64_t>(i);
+      gx[idx] = yr[i] * (gr[i] - s);
+    }
+  });
+}
+
+/// log_softmax: ∂y_i/∂x_j = δ_ij − softmax_j, softmax = exp(y), so gx_i = g_i − exp(y_i)·Σ_j g_j.
+template <class Real>
+void log_softmax_backward(View<Real> y, View<Real> g, std::int64_t axis, View<Real> gx) {
+  using boost::multiprecision::exp;
+  using std::exp;
+  for_each_row_pair(y, g, axis, [&](std::vector<std::int64_t> idx, const auto& yr, const auto& gr) {
+    Real s = 0;
+    for (const Real& v : gr) s += v;
+    for (std::size_t i = 0; i < yr.size(); ++i) {
+      if (!idx.empty()) idx[static_cast<std::size_t>(axis)] = static_cast<std::int64_t>(i);
+      gx[idx] = gr[i] - exp(yr[i]) * s;
     }
   });
 }

@@ -1,6 +1,8 @@
 // reference/ops/unary.hpp — unary elementwise ops: the spec.
 // What it is: the scalar definition of neg, abs, sqrt, exp, log, tanh, sigmoid, relu and gelu,
-// with their special values written out, and one loop that applies a definition elementwise.
+// with their special values written out, and one loop that applies a definition elementwise; and
+// their VJPs, g·f'(x), written from x (not from the forward output) so that they stay accurate
+// where the output has lost the information (1 − tanh²(x) for large |x|).
 // What it is not: fast, or aware of dtype — Real is float128 when registered, and the harness
 // rounds the result to the dtype under test.
 #pragma once
@@ -8,6 +10,8 @@
 #include "core/shape.hpp"
 #include "core/tensor.hpp"
 #include "reference/core/reference.hpp"
+
+#include <boost/math/constants/constants.hpp>
 
 #include <cmath>
 #include <limits>
@@ -99,6 +103,78 @@ Real gelu_scalar(Real x) {
 template <class Real, class F>
 void unary_forward(View<Real> x, View<Real> out, F f) {
   for_each_index(out.shape, [&](const auto& i) { out[i] = f(x[i]); });
+}
+
+// ---- VJPs: g·f'(x). At non-differentiable points PyTorch's convention (derivatives.yaml). ----
+
+template <class Real>
+Real neg_grad(Real g, Real) {
+  return -g;
+}
+/// g·sign(x), sign(±0) = 0 (PyTorch: grad·sgn(x)), sign(NaN) = NaN.
+template <class Real>
+Real abs_grad(Real g, Real x) {
+  if (is_nan(x)) return x;
+  if (x > 0) return g;
+  if (x < 0) return -g;
+  return g * Real(0);
+}
+/// g/(2·√x); at x = 0 that is g/0 = ±inf (NaN for g = 0), as in PyTorch.
+template <class Real>
+Real sqrt_grad(Real g, Real x) {
+  return g / (2 * sqrt_scalar(x));
+}
+template <class Real>
+Real exp_grad(Real g, Real x) {
+  return g * exp_scalar(x);
+}
+/// g/x; at x = 0 that is g/0 = ±inf (PyTorch).
+template <class Real>
+Real log_grad(Real g, Real x) {
+  return g / x;
+}
+/// tanh' = 1 − tanh² = 1/cosh²(x), which is 0 at ±inf (cosh overflows to inf).
+template <class Real>
+Real tanh_grad(Real g, Real x) {
+  using boost::multiprecision::cosh;
+  using std::cosh;
+  const Real c = cosh(x);
+  return g / (c * c);
+}
+/// σ' = σ(x)·(1 − σ(x)) = σ(x)·σ(−x) (no cancellation), 0 at ±inf.
+template <class Real>
+Real sigmoid_grad(Real g, Real x) {
+  return g * (sigmoid_scalar(x) * sigmoid_scalar(Real(-x)));
+}
+/// g for x > 0 and +0 for x ≤ 0, so relu'(0) = 0 (PyTorch: threshold_backward, where(x ≤ 0, 0,
+/// g)); a NaN x is not ≤ 0, so it passes g through, as PyTorch does.
+template <class Real>
+Real relu_grad(Real g, Real x) {
+  return x <= 0 ? Real(0) : g;
+}
+/// gelu' = Φ(x) + x·φ(x), Φ(x) = ½·erfc(−x/√2), φ(x) = e^{−x²/2}/√(2π); at ±inf its limits,
+/// 1 and 0 (the formula would give inf·0 = NaN there), matching the forward's limits.
+template <class Real>
+Real gelu_grad(Real g, Real x) {
+  using boost::multiprecision::erfc;
+  using boost::multiprecision::exp;
+  using boost::multiprecision::sqrt;
+  using std::erfc;
+  using std::exp;
+  using std::sqrt;
+  if (is_nan(x)) return x;
+  if (x == std::numeric_limits<Real>::infinity()) return g;
+  if (x == -std::numeric_limits<Real>::infinity()) return g * Real(0);
+  const Real two_pi = 2 * boost::math::constants::pi<Real>();
+  const Real cdf = Real(0.5) * erfc(-x / sqrt(Real(2)));
+  const Real pdf = exp(-x * x / 2) / sqrt(two_pi);
+  return g * (cdf + x * pdf);
+}
+
+// grad = f'(x)·g elementwise; g, x, grad: the input's shape.
+template <class Real, class F>
+void unary_backward(View<Real> g, View<Real> x, View<Real> grad, F df) {
+  for_each_index(grad.shape, [&](const auto& i) { grad[i] = df(g[i], x[i]); });
 }
 
 }  // namespace vt::ref

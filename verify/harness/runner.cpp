@@ -4,6 +4,7 @@
 
 #include "core/npy.hpp"
 #include "optimized/core/parallel.hpp"
+#include "verify/harness/gradcheck.hpp"
 #include "verify/harness/ledger.hpp"
 
 #include <fnmatch.h>
@@ -64,6 +65,8 @@ double ulp_budget(const OpSpec& spec, DType dtype) {
   }
 }
 
+}  // namespace
+
 /// An output buffer whose every byte starts as the canary; the tensor view sits inside it with
 /// canary bytes before, after and (strided placement) between its elements.
 Tensor canary_output(const Shape& shape, DType dtype, bool strided) {
@@ -99,6 +102,8 @@ std::int64_t damaged_canary_bytes(const Tensor& t) {
     if (!owned[b] && base[b] != kCanary) ++damaged;
   return damaged;
 }
+
+namespace {
 
 std::vector<std::byte> snapshot(const Tensor& t) {
   const Storage& s = *t.storage();
@@ -444,6 +449,7 @@ std::string repro_command(const RowResult& row, const CaseResult& c, const Optio
   if (cases_per_regime > 0) cmd += " --cases " + std::to_string(cases_per_regime);
   if (opts.threads > 0) cmd += " --threads " + std::to_string(opts.threads);
   if (opts.bitwise) cmd += " --bitwise";
+  if (opts.grad) cmd += " --grad";
   return cmd + " -v";
 }
 
@@ -543,10 +549,27 @@ Report run_verification(const Options& opts, const std::function<void(const RowR
     ledger = Ledger::load(opts.ledger_path.empty() ? Ledger::default_path() : opts.ledger_path);
 
   for (const OpSpec* spec : specs) {
+    if (opts.grad && !spec->differentiable) {
+      if (opts.ops.size() == 1 && opts.ops[0] == spec->name) {
+        RowResult row;
+        row.op = spec->name;
+        row.family = spec->family;
+        row.backend = "-";
+        row.variant = "-";
+        row.verdict = Verdict::not_run;
+        row.message = "not differentiable: no gradient to check";
+        if (on_row) on_row(row);
+        rep.rows.push_back(std::move(row));
+      }
+      continue;
+    }
     std::vector<std::string> backends = opts.backends;
-    if (backends.empty())
+    if (backends.empty()) {
+      // --grad also certifies the reference VJP itself (against finite differences).
+      if (opts.grad) backends.push_back(backend::reference);
       for (const std::string& b : spec->backends)
         if (b != backend::reference) backends.push_back(b);
+    }
     for (const std::string& b : backends) {
       std::vector<const Implementation*> impls;
       if (opts.variant == "all") {
@@ -575,8 +598,9 @@ Report run_verification(const Options& opts, const std::function<void(const RowR
           continue;
         }
         for (const Implementation* impl : impls) {
-          RowResult row = verify_row(*spec, *impl, dt, opts);
-          if (use_ledger && !impl->planted_bug && row.verdict == Verdict::passed &&
+          RowResult row = opts.grad ? verify_grad_row(*spec, *impl, dt, opts)
+                                    : verify_row(*spec, *impl, dt, opts);
+          if (!opts.grad && use_ledger && !impl->planted_bug && row.verdict == Verdict::passed &&
               spec->accuracy.cls != AccuracyClass::exact)
             apply_ledger(ledger, row,
                          opts.ledger_mode == Options::LedgerMode::check    ? LedgerUse::check

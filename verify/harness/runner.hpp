@@ -32,6 +32,7 @@ struct Options {
   std::string save_failures_dir;  // write inputs/expected/got of failures as .npy
   std::string ledger_path;        // "" with ledger_mode != off: the default ledger
   enum class LedgerMode { check, report, update, off } ledger_mode = LedgerMode::check;
+  bool grad = false;     // check VJPs (gradcheck.hpp) instead of forward outputs
   bool bitwise = false;  // also rerun each case (same settings; 1, 2, 3 threads): same bits?
   bool verbose = false;  // print every case
   std::string program = "veritensor";  // the command named in repro lines
@@ -93,6 +94,12 @@ std::string repro_command(const RowResult& row, const CaseResult& c, const Optio
 /// implementation's Determinism promises (see Options::bitwise).
 CaseResult run_case(const OpSpec& spec, const Implementation& impl, Case& c,
                     const std::string& save_dir = "", bool bitwise = false);
+
+/// Harness internals shared with the gradient checks (gradcheck.cpp):
+/// an output buffer filled with canary bytes around (and, strided, between) its elements, and
+/// the number of canary bytes a call changed.
+Tensor canary_output(const Shape& shape, DType dtype, bool strided);
+std::int64_t damaged_canary_bytes(const Tensor& t);
 
 /// True when `name` matches the glob (*, ?, [..] as in fnmatch).
 bool glob_match(const std::string& glob, const std::string& name);

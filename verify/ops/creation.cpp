@@ -10,7 +10,8 @@
 // the input rounded to nearest-even (cast; float32 → float64 is exact). The reference produces
 // float128 values whose rounding to the dtype under test is that correctly rounded value
 // (arange rounds to odd for that; see reference/ops/creation.hpp), so the backend must match it
-// bit for bit, signed zeros and NaN included.
+// bit for bit, signed zeros and NaN included. cast's VJP (g converted to x's dtype) is exact
+// for the same reason (see its spec).
 #include "verify/harness/layouts.hpp"
 #include "verify/harness/spec.hpp"
 
@@ -292,6 +293,13 @@ VT_REGISTER_SPEC([] {
   };
   s.accuracy = kExact;
   s.differentiable = true;
+  // VJP: gx = g converted to x's dtype (PyTorch: grad.to(x.dtype); the rounding of the forward
+  // counts as the identity). The reference VJP is g exactly; the backend performs one IEEE
+  // conversion from g's dtype (the "dtype" attribute) to x's: exact when it widens or keeps the
+  // dtype, correctly rounded (nearest-even, overflow to ±inf) when it narrows float64 → float32
+  // — which is the reference rounded to x's dtype either way: class exact. Differentiable
+  // everywhere (no kinks).
+  s.grad.cls = AccuracyClass::exact;
   s.layouts = [](Rng& rng) { return with_each_dtype(unary_layouts(rng)); };
   s.structural_layouts = [](Rng& rng) { return with_each_dtype(unary_structural_layouts(rng)); };
   s.domains = {scale_free_domain()};

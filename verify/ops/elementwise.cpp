@@ -4,8 +4,18 @@
 // the backend must equal the binary128 result rounded to the target type, bit for bit
 // (binary128 has 113 ≥ 2p + 2 bits, so that rounding is itself correct — core/dtype.hpp).
 // pow is glibc's pow/powf, documented and measured below 1 ulp: ulp(1).
+// Gradients: every op is held to a per-element sum bound (derivations below, at `grad_bounds`):
+// the error of the backend's output-shaped partial products plus that of folding them over the
+// broadcast dimensions (sum_to_shape); where an input was not broadcast and its partial is one
+// correctly rounded operation (add, sub, mul, div's ∂a, maximum, minimum) that bound admits the
+// correctly rounded value only.
+#include "reference/ops/elementwise.hpp"
+#include "verify/harness/bounds.hpp"
 #include "verify/harness/layouts.hpp"
 #include "verify/harness/spec.hpp"
+
+#include <algorithm>
+#include <functional>
 
 namespace vt::verify {
 namespace {
@@ -33,26 +43,188 @@ OpSpec binary_spec(const char* name, const char* summary, Accuracy acc,
 
 const Accuracy kExact{.cls = AccuracyClass::exact};
 
-VT_REGISTER_SPEC(binary_spec("add", "a + b with broadcasting", kExact));
-VT_REGISTER_SPEC(binary_spec("sub", "a − b with broadcasting", kExact));
+// ---- gradient bounds -------------------------------------------------------------------------
+// Notation: u and η = denorm_min of the target type; ½ulp(t) as compare.cpp measures ulps (the
+// binade of |t|, clamped at the smallest normal exponent, so η/2 for subnormal t); γ_n = nu/(1−nu).
+// For input i, every output element j contributes a term t_j = g_j·∂f/∂x_i (the reference's
+// value) which the backend computes as t̂_j with |t̂_j − t_j| ≤ e_j (per op, below). Folding:
+//  - m = 1 term (input i not broadcast there): the backend's t̂_j itself → e_j;
+//  - m > 1: sum_to_shape adds the t̂_j in float64 and rounds once
+//    (optimized/core/broadcast_grad.hpp); div and pow compute and add their t̂_j in a wider type
+//    (double for float32, long double for float64: ≥ 53 bits, no overflow) and round once:
+//    Σe_j + γ⁽⁵³⁾_{m−1}·Σ(|t_j| + e_j) + ½ulp_T of the result, bounded by ½ulp_T(|ref| + the
+//    rest) (for float64, sum_to_shape's final rounding is exact and the term only matters for
+//    the long double folds). The e_j below also bound a wide partial's error (≤ 2^-53·|t|).
+// Plus the reference's own error (binary128 partials, a few ulps each, summed in binary128):
+// γ⁽¹¹³⁾_{m+8}·Σ|t_j|.
+
+/// Half a target ulp at |v| (η/2 at 0 and in the subnormal range).
+hp_t half_ulp(hp_t v, const Precision& p) {
+  namespace bmp = boost::multiprecision;
+  const int emin = p.digits == 24 ? -126 : -1022;
+  if (v == 0 || !bmp::isfinite(v)) return p.denorm_min / 2;
+  int e = 0;
+  bmp::frexp(v, &e);
+  return bmp::ldexp(hp_t(1), std::max(e - 1, emin) - p.digits + 1) / 2;
+}
+
+struct Term {
+  hp_t t;  // the exact partial g·∂f/∂x_i at one output element
+  hp_t e;  // bound on the backend's error in it
+};
+using TermFn = std::function<Term(hp_t g, hp_t a, hp_t b, const Precision& p)>;
+
+GradBoundFn folded_bound(TermFn term_a, TermFn term_b) {
+  return [term_a, term_b](GradBoundArgs& args) {
+    namespace bmp = boost::multiprecision;
+    const TermFn& term = args.input == 0 ? term_a : term_b;
+    const Tensor& g = args.grad_outputs_hp.at(0);
+    const Shape& os = g.shape();
+    const Tensor a = args.inputs_hp.at(0).expand(os), b = args.inputs_hp.at(1).expand(os);
+    const Shape& is = args.inputs_hp.at(args.input).shape();
+    const std::size_t lead = os.size() - is.size();
+    const std::size_t n_in = static_cast<std::size_t>(shape_numel(is));
+    const Strides cs = contiguous_strides(is);
+    std::vector<hp_t> sum_t(n_in, hp_t(0)), sum_e(n_in, hp_t(0));
+    std::vector<std::int64_t> m(n_in, 0);
+    for_each_index(os, [&](const auto& i) {
+      std::int64_t k = 0;
+      for (std::size_t d = 0; d < is.size(); ++d)
+        if (is[d] != 1) k += i[lead + d] * cs[d];
+      const Term tm = term(load_hp(g, i), load_hp(a, i), load_hp(b, i), args.precision);
+      const auto kk = static_cast<std::size_t>(k);
+      sum_t[kk] += bmp::abs(tm.t);
+      sum_e[kk] += tm.e;
+      ++m[kk];
+    });
+    const Precision dbl = precision_of(DType::f64), quad = reference_precision();
+    std::size_t k = 0;
+    for_each_index(is, [&](const auto& i) {
+      hp_t bound = sum_e[k];
+      if (m[k] > 1) {
+        bound += gamma_n(m[k] - 1, dbl) * (sum_t[k] + sum_e[k]);
+        bound += half_ulp(bmp::abs(load_hp(args.reference, i)) + bound, args.precision);
+      }
+      bound += gamma_n(m[k] + 8, quad) * sum_t[k];
+      store_hp(args.bound, i, bound);
+      ++k;
+    });
+  };
+}
+
+// Per-term bounds e_j:
+//  add, sub: t = ±g, copied or negated: exact, e = 0.
+//  mul: t = g·b (g·a), one rounding: e = ½ulp(t).
+//  div ∂a: t = g/b, one rounding: e = ½ulp(t).
+//  div ∂b: t = −g·a/b². float64: (g·a)/(b·b) with all three results normal → |t̂ − t| ≤ γ3|t|;
+//    else long double (2^-64 per operation, no over/underflow) rounded once to double:
+//    ≤ 3·2^-64|t| + u|t| + η/2 (+ 2^-11·η for the double rounding of a subnormal result) ≤
+//    γ3|t| + η. float32 in double: g·a, b·b exact, one double division, one rounding to float:
+//    ≤ 2^-53|t| + u|t| + η/2. So e = γ3|t| + η for both.
+//  maximum, minimum: g or +0 (exact), g/2 at a tie (exact unless g/2 is subnormal): e = 0, or
+//    ½ulp(t) at a tie.
+//  pow ∂a: t = g·b·a^(b−1). float64 fast path (ŷ, ŷ/a, b·p, g·(b·p) all normal): ŷ within 1 ulp
+//    (≤ 2u relative), three roundings → ≤ γ5|t|; long double path: powl and the products at
+//    2^-64 each, b − 1 exact for |b| ≥ 2^-11 and otherwise off by ≤ 2^-64, which moves a^(b−1) by
+//    ≤ |log a|·2^-64 ≤ 745·2^-64 < 0.4u, then one rounding to double (u|t| + η/2, double rounding
+//    of a subnormal + 2^-11η): ≤ 1.5u|t| + η. float32 in double: pow ≤ 2^-52, b − 1 exact or off
+//    by ≤ 2^-53 (relative effect ≤ 104·2^-53), two products, one rounding to float: ≤ 1.01u|t| +
+//    η/2. So e = γ5|t| + η.
+//  pow ∂b: t = g·a^b·log a. float64 fast path (ŷ, log a, ŷ·log a, g·(…) normal): ŷ 1 ulp (2u),
+//    log < 1 ulp (2u), two roundings → ≤ γ6|t|; long double path and float32 as for ∂a:
+//    ≤ 1.5u|t| + η. So e = γ6|t| + η.
+Term exact_term(hp_t t, const Precision&) { return {t, hp_t(0)}; }
+Term rounded_term(hp_t t, const Precision& p) {
+  return {t, half_ulp(boost::multiprecision::abs(t), p)};
+}
+Term gamma_term(hp_t t, int n, const Precision& p) {
+  return {t, gamma_n(n, p) * boost::multiprecision::abs(t) + p.denorm_min};
+}
+
+template <hp_t (*F)(hp_t, hp_t, hp_t)>
+Term exact_partial(hp_t g, hp_t a, hp_t b, const Precision& p) {
+  return exact_term(F(g, a, b), p);
+}
+template <hp_t (*F)(hp_t, hp_t, hp_t)>
+Term rounded_partial(hp_t g, hp_t a, hp_t b, const Precision& p) {
+  return rounded_term(F(g, a, b), p);
+}
+template <hp_t (*F)(hp_t, hp_t, hp_t), int N>
+Term gamma_partial(hp_t g, hp_t a, hp_t b, const Precision& p) {
+  return gamma_term(F(g, a, b), N, p);
+}
+template <hp_t (*F)(hp_t, hp_t, hp_t)>
+Term select_partial(hp_t g, hp_t a, hp_t b, const Precision& p) {
+  return a == b ? rounded_term(F(g, a, b), p) : exact_term(F(g, a, b), p);
+}
+
+GradSpec grad_spec(TermFn a, TermFn b, std::string nondifferentiable = {},
+                   std::vector<Layout> kink_layouts = {},
+                   std::vector<std::vector<std::vector<double>>> kink_values = {}) {
+  GradSpec g;
+  g.cls = AccuracyClass::sum_bound;
+  g.bound = folded_bound(std::move(a), std::move(b));
+  g.nondifferentiable = std::move(nondifferentiable);
+  g.kink_layouts = std::move(kink_layouts);
+  g.kink_values = std::move(kink_values);
+  return g;
+}
+
+OpSpec with_grad(OpSpec s, GradSpec g) {
+  s.grad = std::move(g);
+  return s;
+}
+
+using namespace vt::ref;  // the scalar partials *_grad_a / *_grad_b<hp_t>
+constexpr double kNegZero = -0.0;
+
+GradSpec select_grad(const char* name, TermFn a, TermFn b) {
+  return grad_spec(
+      std::move(a), std::move(b),
+      std::string(name) +
+          " at a tie a == b (also +0 vs −0): g/2 to each input (PyTorch); with a NaN operand g "
+          "goes to both (PyTorch's where(a == b, g/2, g).masked_fill(a < b, 0))",
+      {Layout{{{6}, {6}}, {}, "ties, signed zeros"}, Layout{{{2, 3}, {3}}, {}, "ties, broadcast"}},
+      {{{1, 2, 3, 0, kNegZero, 5}, {1, 1, 3, kNegZero, 0, 6}}, {{1, 2, 3, 4, 2, 0}, {1, 2, 0}}});
+}
+
+VT_REGISTER_SPEC(with_grad(binary_spec("add", "a + b with broadcasting", kExact),
+                           grad_spec(exact_partial<add_grad_a<hp_t>>,
+                                     exact_partial<add_grad_b<hp_t>>)));
+VT_REGISTER_SPEC(with_grad(binary_spec("sub", "a − b with broadcasting", kExact),
+                           grad_spec(exact_partial<sub_grad_a<hp_t>>,
+                                     exact_partial<sub_grad_b<hp_t>>)));
 // Products and quotients: only the first operand is scaled to near over/underflow (scaling both
 // turns every result into inf or 0); the second keeps ordinary values and the specials.
-VT_REGISTER_SPEC(binary_spec("mul", "a × b with broadcasting", kExact,
-                             {scale_free_domain(), Domain{}}));
-VT_REGISTER_SPEC(binary_spec("div", "a ÷ b with broadcasting", kExact,
-                             {scale_free_domain(), Domain{}}));
-VT_REGISTER_SPEC(binary_spec("maximum", "IEEE 754-2019 maximum (NaN-propagating, +0 > −0)",
-                             kExact));
-VT_REGISTER_SPEC(binary_spec("minimum", "IEEE 754-2019 minimum (NaN-propagating, −0 < +0)",
-                             kExact));
+VT_REGISTER_SPEC(with_grad(
+    binary_spec("mul", "a × b with broadcasting", kExact, {scale_free_domain(), Domain{}}),
+    grad_spec(rounded_partial<mul_grad_a<hp_t>>, rounded_partial<mul_grad_b<hp_t>>)));
+VT_REGISTER_SPEC(with_grad(
+    binary_spec("div", "a ÷ b with broadcasting", kExact, {scale_free_domain(), Domain{}}),
+    grad_spec(rounded_partial<div_grad_a<hp_t>>, gamma_partial<div_grad_b<hp_t>, 3>)));
+VT_REGISTER_SPEC(with_grad(binary_spec("maximum",
+                                       "IEEE 754-2019 maximum (NaN-propagating, +0 > −0)", kExact),
+                           select_grad("maximum", select_partial<maximum_grad_a<hp_t>>,
+                                       select_partial<maximum_grad_b<hp_t>>)));
+VT_REGISTER_SPEC(with_grad(binary_spec("minimum",
+                                       "IEEE 754-2019 minimum (NaN-propagating, −0 < +0)", kExact),
+                           select_grad("minimum", select_partial<minimum_grad_a<hp_t>>,
+                                       select_partial<minimum_grad_b<hp_t>>)));
 // glibc 2.36: pow < 1 ulp (libm-test-ulps lists 0 for pow on x86_64), powf correctly rounded in
 // round-to-nearest per its source (e_powf.c: "ULP error: 0.82"); k = 1 for both.
-VT_REGISTER_SPEC(binary_spec("pow", "a ** b (C99 Annex F special cases)",
-                             {.cls = AccuracyClass::ulp, .ulp_f32 = 1, .ulp_f64 = 1},
-                             // Specials only: "cancellation" values (±2^10…2^20) as base and
-                             // exponent give inf or 0 everywhere — nothing to compare.
-                             {{0.05, 4, false, {Adversarial::specials}},
-                              {-6, 6, false, {Adversarial::specials}}}));
+VT_REGISTER_SPEC(with_grad(
+    binary_spec("pow", "a ** b (C99 Annex F special cases)",
+                {.cls = AccuracyClass::ulp, .ulp_f32 = 1, .ulp_f64 = 1},
+                // Specials only: "cancellation" values (±2^10…2^20) as base and
+                // exponent give inf or 0 everywhere — nothing to compare.
+                {{0.05, 4, false, {Adversarial::specials}},
+                 {-6, 6, false, {Adversarial::specials}}}),
+    grad_spec(gamma_partial<pow_grad_a<hp_t>, 5>, gamma_partial<pow_grad_b<hp_t>, 6>,
+              "pow: ∂a = 0 where b = 0 (also at a = 0, where a^(b−1) = inf); ∂b = 0 where a = 0 "
+              "and b ≥ 0 (a^b·log a would be 0·(−inf) or 1·(−inf)) — PyTorch's "
+              "where(b == 0, 0, g·b·a^(b−1)) and where(a == 0 ∧ b ≥ 0, 0, g·a^b·log a)",
+              {Layout{{{8}, {8}}, {}, "a = 0 and b = 0"}},
+              {{{0, 0, 0, 2, 0, 1.5, 0, kNegZero}, {0, 2, -1, 0, 0.5, 0, 1, 3}}})));
 
 }  // namespace
 }  // namespace vt::verify

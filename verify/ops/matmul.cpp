@@ -1,7 +1,8 @@
 // verify/ops/matmul.cpp — the spec of matmul (np.matmul semantics), class sum-bound.
 // What it is: the shape rule (reference/ops/matmul.hpp), the per-element error bound and its
 // derivation, the exact-by-construction range, the sampled check used for layouts too large for
-// the full float128 reference, and the layouts. What it is not: an implementation.
+// the full float128 reference, the layouts, and the gradient's bound (G·Bᵀ, Aᵀ·G, folded over
+// broadcast batch dimensions). What it is not: an implementation.
 //
 // ---- The bound (Higham, "Accuracy and Stability of Numerical Algorithms", 2nd ed., §3.1) -----
 // Each C_ij = Σ_{k<K} A_ik B_kj is a dot product of length K. In floating point with unit
@@ -33,6 +34,7 @@
 // G is summed over the finite terms only (a term with an inf or NaN operand is inf or NaN in
 // float and float128 alike, and the reference is then non-finite, compared exactly).
 #include "reference/ops/matmul.hpp"
+#include "reference/core/reference.hpp"
 #include "verify/harness/bounds.hpp"
 #include "verify/harness/layouts.hpp"
 #include "verify/harness/spec.hpp"
@@ -111,6 +113,72 @@ void matmul_bound(BoundArgs& args) {
       G += gross_term(A[ik], B[kj]);
     }
     out[idx] = element_bound(G, K, args.precision);
+  });
+}
+
+// ---- gradient -----------------------------------------------------------------------------
+// grad_a = G·Bᵀ (contraction over N) and grad_b = Aᵀ·G (over M), each a matmul in full form
+// (batch…, ·, ·), then summed over the m batch elements (and the dimension a 1-d operand lost)
+// that the input was broadcast along. Optimized: OpenBLAS for each product, so by the forward's
+// analysis with L the contraction length, per full-form element c_p:
+//   |ĉ_p − c_p| ≤ γ_L·GG_p + L·dm,   GG_p = Σ_l |G_il||B_kl| (resp. Σ_l |A_lk||G_lj|);
+// m = 1: written directly (or copied exactly), E = γ_L·GG + L·dm. m > 1: the full-form gradient
+// is folded by opt::sum_to_shape, which adds the m values ĉ_p in float64 and rounds once:
+// |Σ̂ − Σ ĉ_p| ≤ γ⁽⁶⁴⁾_{m−1}·Σ|ĉ_p| ≤ γ⁽⁶⁴⁾_{m−1}·((1 + γ_L)·GG + m·L·dm), plus, for float32,
+// the final rounding u·|Σ̂| ≤ u·(|R| + E₂). With GG = Σ_p GG_p, R the exact gradient:
+//   E₂ = γ_L·GG + m·L·dm + [m > 1]·γ⁽⁶⁴⁾_{m−1}·((1 + γ_L)·GG + m·L·dm),
+//   E = E₂ + [m > 1, float32]·u·(|R| + E₂).
+// The reference (binary128: L-term sums, then m − 1 more additions in sum_to_shape) adds at most
+// γ_{L+m}(2^-113)·GG; 3·γ_{L+m+2}(2^-113)·GG covers it and the evaluation of GG, as in the
+// forward. Terms with an inf/NaN factor are left out of GG (the result is then non-finite and
+// compared exactly); non-finite GEMM results are recomputed in float128 as in the forward.
+
+/// |t| where finite, else 0, as a contiguous float128 tensor of t's shape.
+Tensor abs_finite(const Tensor& t) {
+  Tensor r = Tensor::empty(t.shape(), DType::hp);
+  const View<hp_t> src = t.view<hp_t>(), dst = r.view<hp_t>();
+  for_each_index(t.shape(), [&](const std::vector<std::int64_t>& i) {
+    dst[i] = bmp::isfinite(src[i]) ? hp_t(bmp::abs(src[i])) : hp_t(0);
+  });
+  return r;
+}
+
+void matmul_grad_bound(GradBoundArgs& args) {
+  const Tensor& a = args.inputs_hp.at(0);
+  const Tensor& b = args.inputs_hp.at(1);
+  const Tensor& x = args.inputs_hp.at(args.input);
+  if (!args.bound.defined() || args.bound.shape() != x.shape() || args.bound.dtype() != DType::hp)
+    args.bound = Tensor::empty(x.shape(), DType::hp);
+  const ref::MatmulOperands ops = ref::matmul_operands(a, b);
+  Tensor g = args.grad_outputs_hp.at(0);
+  if (!g.defined()) g = Tensor::empty(ref::matmul_shape(a.shape(), b.shape()), DType::hp);
+  const Tensor gf = abs_finite(ref::matmul_full_output(g, a.ndim(), b.ndim()));
+  const bool is_a = args.input == 0;
+  // GG in full form, then folded onto the input's shape like the gradient itself.
+  const Tensor full_op = abs_finite(is_a ? ops.b : ops.a);
+  const Tensor gross_full = Tensor::empty((is_a ? ops.a : ops.b).shape(), DType::hp);
+  if (is_a)
+    ref::matmul_forward<hp_t>(gf.view<hp_t>(), full_op.transpose(-2, -1).view<hp_t>(),
+                              gross_full.view<hp_t>());
+  else
+    ref::matmul_forward<hp_t>(full_op.transpose(-2, -1).view<hp_t>(), gf.view<hp_t>(),
+                              gross_full.view<hp_t>());
+  const Tensor gross = Tensor::empty(x.shape(), DType::hp);
+  ref::sum_to_shape(gross_full,
+                    x.ndim() == 1 ? (is_a ? gross.unsqueeze(0) : gross.unsqueeze(1)) : gross);
+  const std::int64_t L = is_a ? gf.dim(-1) : gf.dim(-2);
+  const std::int64_t m = x.numel() > 0 ? gross_full.numel() / x.numel() : 1;
+  const Precision& p = args.precision;
+  const hp_t gl = gamma_n(L, p);
+  const hp_t under = hp_t(m) * hp_t(L) * p.denorm_min;
+  const hp_t gfold = m > 1 ? gamma_n(m - 1, precision_of(DType::f64)) : hp_t(0);
+  const hp_t gref = 3 * gamma_n(L + m + 2, reference_precision());
+  for_each_index(x.shape(), [&](const std::vector<std::int64_t>& i) {
+    const hp_t GG = load_hp(gross, i);
+    hp_t e = gl * GG + under + gfold * ((1 + gl) * GG + under);
+    if (m > 1 && p.digits == 24) e += p.u * (bmp::abs(load_hp(args.reference, i)) + e);
+    const hp_t v = e + gref * GG;
+    store_hp(args.bound, i, bmp::isnan(v) ? hp_t(0) : v);
   });
 }
 
@@ -406,6 +474,8 @@ OpSpec matmul_spec() {
   s.shape_rule = matmul_rule;
   s.accuracy = {.cls = AccuracyClass::sum_bound, .bound = matmul_bound};
   s.differentiable = true;
+  s.grad.cls = AccuracyClass::sum_bound;
+  s.grad.bound = matmul_grad_bound;
   s.layouts = matmul_layouts;
   s.structural_layouts = matmul_structural_layouts;
   s.domains = {{-4, 4, false, kPatternsA}, {-4, 4, false, {Adversarial::cancellation}}};

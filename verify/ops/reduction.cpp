@@ -11,6 +11,7 @@
 // is the worst case of the analysis for ANY summation order, plus the reference's own worst case
 // (the same analysis at binary128, u = 2^-113). Notation: u = 2^-24 / 2^-53, γ_k = k·u/(1 − k·u),
 // dm = the smallest subnormal, G = Σ|x_i|, n = elements per output.
+#include "reference/ops/reduction.hpp"
 #include "verify/harness/bounds.hpp"
 #include "verify/harness/layouts.hpp"
 #include "verify/harness/spec.hpp"
@@ -169,6 +170,160 @@ void var_bound(BoundArgs& a) {
   });
 }
 void logsumexp_bound(BoundArgs& a) { per_output_bound(a, "logsumexp", logsumexp_row_bound); }
+
+// ---- gradients --------------------------------------------------------------------------------
+// The VJPs (reference/ops/reduction.hpp) broadcast the output gradient g back over the reduced
+// axes, times the partial derivative of the row's result: sum 1, mean 1/n, max/min 1/c at the c
+// tied extremes (0 elsewhere), var 2(x_i − x̄)/d, logsumexp exp(x_i − y). The harness holds the
+// backend's gradient to the reference VJP from the same float x and g:
+//  - sum: gx_i = g, a copy: exact.
+//  - mean: gx_i = fl(g/n), one correctly rounded division (float divides in double; a correctly
+//    rounded binary128 or double quotient rounded again to the target is still correctly rounded,
+//    113 ≥ 2·53 + 2 and 53 ≥ 2·24 + 2 [Figueroa]); n ≤ 2^53 is exact in double: exact.
+//  - max, min: fl(g/c)·[x_i = y] with c the integer tie count (exact) and y the exact forward
+//    result (an input element): one correctly rounded division, times 1 or 0: exact.
+//  - var, logsumexp: sum-bound, derived beside their bound functions below.
+
+Tensor& grad_bound_tensor(GradBoundArgs& a) {
+  const Shape& s = a.inputs_hp.at(a.input).shape();
+  if (!a.bound.defined() || a.bound.shape() != s || a.bound.dtype() != DType::hp)
+    a.bound = Tensor::empty(s, DType::hp);
+  return a.bound;
+}
+
+/// Fills the input-shaped bound: f(row, g) gives the bounds of one reduced row's elements, g the
+/// row's output gradient.
+template <class F>
+void per_input_element_bound(GradBoundArgs& a, const char* op, F f) {
+  const Tensor& x = a.inputs_hp.at(0);
+  const std::vector<std::int64_t> axes = reduction_axes(a.attrs, x.ndim(), op);
+  const bool keepdims = a.attrs.get_bool("keepdims");
+  Tensor& b = grad_bound_tensor(a);
+  const Tensor& g0 = a.grad_outputs_hp.at(0);
+  const Tensor g = g0.defined() ? with_reduced_axes(g0, axes, keepdims) : Tensor();
+  ref::for_each_reduced_row_at<hp_t>(
+      x.view<hp_t>(), axes,
+      [&](const std::vector<std::int64_t>& o, const std::vector<hp_t>& row,
+          const std::vector<std::vector<std::int64_t>>& at) {
+        const hp_t go = g.defined() ? load_hp(g, o) : hp_t(0);
+        const std::vector<hp_t> bs = f(row, go);
+        for (std::size_t k = 0; k < row.size(); ++k)
+          store_hp(b, at[k], bmp::isnan(bs[k]) ? hp_t(0) : bs[k]);  // NaN: non-finite, exact
+      });
+}
+
+// var: v_i = g·c·(x_i − m), c = 2/d, d = max(n − ddof, 0) > 0, m the exact mean. The optimized
+// VJP computes m̂ with the forward's mean kernel (|m̂ − m| ≤ E_m, mean_row_bound), then
+// ĉ = fl(2/fl(d)) = c(1 + θ_c), |θ_c| ≤ γ_k (k as for the mean's division); P̂ = fl(g·ĉ) =
+// g·ĉ(1 + δ₁) + η₁; t̂ = fl(x_i − m̂) = (x_i − m̂)(1 + δ₂) (no underflow error); r̂ = fl(P̂·t̂) =
+// P̂·t̂(1 + δ₃) + η₃, |δ| ≤ u, |η| ≤ dm/2. With |x_i − m̂ − (x_i − m)| ≤ E_m and the four factors
+// (1 + θ) within 1 ± γ_{k+3}:
+//   |r̂ − v_i| ≤ |g·c|·(E_m + γ_{k+3}·(|x_i − m| + E_m)) + (dm/2)(1 + u)²(|x_i − m| + E_m) + dm/2.
+// A result that overflows T is recomputed from g, x_i, m̂ in the wider type (u_W ≤ 2^-53 for
+// float, 2^-64 for double): four roundings at u_W and one at u, inside the same 1 ± γ_{k+3}.
+// The reference (binary128: x_i − m, 2·, /d, g·) obeys the same with u = 2^-113; both added.
+// d = 0 or n = 0 give ±inf/NaN (compared exactly).
+std::vector<hp_t> var_grad_row(const std::vector<hp_t>& row, const hp_t& g, std::int64_t ddof,
+                               const Precision& p) {
+  const std::int64_t n = static_cast<std::int64_t>(row.size());
+  const std::int64_t d = n - ddof > 0 ? n - ddof : 0;
+  std::vector<hp_t> b(row.size(), hp_t(0));
+  if (n == 0 || d == 0) return b;
+  hp_t s = 0;
+  for (const hp_t& v : row) s += v;
+  const hp_t m = s / n;
+  const hp_t e_m = mean_row_bound(row, p);
+  const hp_t gk = gamma_n(n <= (std::int64_t{1} << std::min(p.digits, 62)) ? 4 : 5, p);
+  const hp_t half_dm = p.denorm_min / 2;
+  for (std::size_t k = 0; k < row.size(); ++k) {
+    const hp_t dev = bmp::abs(row[k] - m);
+    b[k] = bmp::abs(g * 2 / d) * (e_m + gk * (dev + e_m)) +
+           half_dm * (1 + p.u) * (1 + p.u) * (dev + e_m) + half_dm;
+  }
+  return b;
+}
+
+// logsumexp: gx_i = g·p_i, p_i = exp(x_i − y), y the exact result. The optimized VJP reads its
+// own ŷ, |ŷ − y| ≤ E_y (logsumexp_row_bound at the target precision): t = fl(x_i − ŷ) =
+// (x_i − ŷ)(1 + δ), so |t − (x_i − y)| ≤ τ_i := E_y + u(|x_i − y| + E_y); ê = exp_impl(t) within
+// 1 ulp: |ê − e^t| ≤ 2u·e^t + dm, and e^t ≤ q_i := exp(x_i − y + τ_i), |e^t − p_i| ≤ q_i − p_i
+// (exp is increasing and convex); r̂ = fl(g·ê) = g·ê(1 + δ') + η', |η'| ≤ dm/2. Hence
+//   |r̂ − g·p_i| ≤ |g|·((1 + u)(q_i − p_i + 2u·q_i + dm) + u·p_i) + dm/2.
+// The reference (its own y within logsumexp_row_bound at binary128) obeys the same at u = 2^-113;
+// both added. x_i = −inf gives exactly ±0 (or NaN) on both sides; rows with a non-finite y are
+// compared exactly.
+std::vector<hp_t> logsumexp_grad_row(const std::vector<hp_t>& row, const hp_t& g,
+                                     const Precision& p) {
+  std::vector<hp_t> b(row.size(), hp_t(0));
+  const ExpSum e = exp_sum(row, p);
+  if (!e.finite) return b;
+  const hp_t e_y = logsumexp_row_bound(row, p);
+  const hp_t y = e.m + bmp::log(e.S);
+  for (std::size_t k = 0; k < row.size(); ++k) {
+    if (!bmp::isfinite(row[k])) continue;
+    const hp_t z = row[k] - y;
+    const hp_t pi = bmp::exp(z);
+    const hp_t tau = e_y + p.u * (bmp::abs(z) + e_y);
+    const hp_t q = bmp::exp(z + tau);
+    b[k] = bmp::abs(g) * ((1 + p.u) * (q - pi + 2 * p.u * q + p.denorm_min) + p.u * pi) +
+           p.denorm_min / 2;
+  }
+  return b;
+}
+
+/// Adds the reference's own bound (binary128) to the backend's.
+std::vector<hp_t> plus(std::vector<hp_t> a, const std::vector<hp_t>& b) {
+  for (std::size_t k = 0; k < a.size(); ++k) a[k] += b[k];
+  return a;
+}
+
+void var_grad_bound(GradBoundArgs& a) {
+  const std::int64_t ddof = a.attrs.get_int("ddof");
+  const Precision p = a.precision, r = reference_precision();
+  per_input_element_bound(a, "var", [&](const std::vector<hp_t>& row, const hp_t& g) {
+    return plus(var_grad_row(row, g, ddof, p), var_grad_row(row, g, ddof, r));
+  });
+}
+void logsumexp_grad_bound(GradBoundArgs& a) {
+  const Precision p = a.precision, r = reference_precision();
+  per_input_element_bound(a, "logsumexp", [&](const std::vector<hp_t>& row, const hp_t& g) {
+    return plus(logsumexp_grad_row(row, g, p), logsumexp_grad_row(row, g, r));
+  });
+}
+
+/// Kink cases of max/min: rows whose extreme is tied (twice, three times, the whole row, and +0
+/// against −0, which compare equal), over one axis, several axes and the whole array.
+GradSpec extreme_grad(bool is_max) {
+  GradSpec g;
+  g.cls = AccuracyClass::exact;
+  g.nondifferentiable =
+      std::string(is_max ? "max" : "min") +
+      " with ties (several elements equal to the result, +0 and −0 included): the gradient is "
+      "split evenly among them (PyTorch amax/amin: g / count · (x == y)); a NaN result matches "
+      "no element, so its row gets g/0 · 0 = NaN";
+  const double s = is_max ? 1 : -1;  // the extreme is the largest (max) or smallest (min)
+  auto attrs = [](std::vector<std::int64_t> axes, bool keep) {
+    Attrs a;
+    a.set("axis", std::move(axes));
+    a.set("keepdims", keep);
+    return a;
+  };
+  g.kink_layouts = {
+      {{{3, 4}}, attrs({1}, false), "ties along the last axis"},
+      {{{4, 3}}, attrs({0}, true), "ties along the first axis"},
+      {{{2, 3, 2}}, attrs({0, 2}, false), "ties across two axes"},
+      {{{7}}, attrs({}, false), "whole array, three-way tie"},
+      {{{2, 3}}, attrs({1}, false), "+0 and −0 tie"},
+  };
+  g.kink_values = {
+      {{s * 3, 1, s * 3, -2, 5 * s, 5 * s, 5 * s, 5 * s, 0, s * 2, -1, s * 2}},
+      {{s * 4, 1, 2, s * 4, s * 7, 2, -3, s * 7, s * 9, s * 4, 0, s * 9}},
+      {{s * 6, 1, 2, s * 6, 0, 3, s * 6, -1, 3, 3, 2, s * 6}},
+      {{s * 2, 1, s * 2, 0, -s * 4, s * 2, 1.5}},
+      {{0.0, -0.0, -s * 1, -0.0, -s * 2, 0.0}},
+  };
+  return g;
+}
 
 // ---- exact-by-construction ranges -------------------------------------------------------------
 
@@ -422,34 +577,59 @@ Accuracy sum_bound_class(BoundFn f) {
   return {.cls = AccuracyClass::sum_bound, .bound = std::move(f)};
 }
 
-VT_REGISTER_SPEC(with_exact(reduction_spec("sum", "Σ over the given axes (NumPy sum)", Family::sum,
-                                           sum_bound_class(sum_bound), scale_free_domain()),
-                            exact_sum_range("sum")));
-VT_REGISTER_SPEC(with_exact(reduction_spec("mean", "Σ / n over the given axes; NaN for n = 0",
-                                           Family::mean_like, sum_bound_class(mean_bound),
-                                           scale_free_domain()),
-                            exact_sum_range("mean")));
-VT_REGISTER_SPEC(with_exact(reduction_spec("max",
-                                           "maximum over the given axes (NaN propagates, "
-                                           "+0 > −0); raises on zero elements",
-                                           Family::extreme, kExact, scale_free_domain()),
-                            tie_range("max")));
-VT_REGISTER_SPEC(with_exact(reduction_spec("min",
-                                           "minimum over the given axes (NaN propagates, "
-                                           "−0 < +0); raises on zero elements",
-                                           Family::extreme, kExact, scale_free_domain()),
-                            tie_range("min")));
+GradSpec exact_grad() { return GradSpec{.cls = AccuracyClass::exact}; }
+GradSpec bound_grad(GradBoundFn f, std::string nondifferentiable = "") {
+  GradSpec g;
+  g.cls = AccuracyClass::sum_bound;
+  g.bound = std::move(f);
+  g.nondifferentiable = std::move(nondifferentiable);
+  return g;
+}
+OpSpec with_grad(OpSpec s, GradSpec g) {
+  s.grad = std::move(g);
+  return s;
+}
+
+VT_REGISTER_SPEC(with_grad(with_exact(reduction_spec("sum", "Σ over the given axes (NumPy sum)",
+                                                     Family::sum, sum_bound_class(sum_bound),
+                                                     scale_free_domain()),
+                                      exact_sum_range("sum")),
+                           exact_grad()));
+VT_REGISTER_SPEC(with_grad(
+    with_exact(reduction_spec("mean", "Σ / n over the given axes; NaN for n = 0", Family::mean_like,
+                              sum_bound_class(mean_bound), scale_free_domain()),
+               exact_sum_range("mean")),
+    exact_grad()));
+VT_REGISTER_SPEC(with_grad(with_exact(reduction_spec("max",
+                                                     "maximum over the given axes (NaN propagates, "
+                                                     "+0 > −0); raises on zero elements",
+                                                     Family::extreme, kExact, scale_free_domain()),
+                                      tie_range("max")),
+                           extreme_grad(true)));
+VT_REGISTER_SPEC(with_grad(with_exact(reduction_spec("min",
+                                                     "minimum over the given axes (NaN propagates, "
+                                                     "−0 < +0); raises on zero elements",
+                                                     Family::extreme, kExact, scale_free_domain()),
+                                      tie_range("min")),
+                           extreme_grad(false)));
 VT_REGISTER_SPEC(with_exact(reduction_spec("argmax",
                                            "int64 index of the first maximum (of the first NaN) "
                                            "along one axis or the flattened array",
                                            Family::argmax, kExact, scale_free_domain()),
                             tie_range("argmax")));
-VT_REGISTER_SPEC(reduction_spec("var", "Σ(x − mean)² / (n − ddof), two-pass (NumPy var)",
-                                Family::var, sum_bound_class(var_bound), var_domain()));
-VT_REGISTER_SPEC(reduction_spec("logsumexp",
-                                "log Σ exp(x) = max + log Σ exp(x − max) (SciPy); −inf for "
-                                "zero elements",
-                                Family::mean_like, sum_bound_class(logsumexp_bound), exp_domain()));
+VT_REGISTER_SPEC(with_grad(
+    reduction_spec("var", "Σ(x − mean)² / (n − ddof), two-pass (NumPy var)", Family::var,
+                   sum_bound_class(var_bound), var_domain()),
+    bound_grad(var_grad_bound,
+               "ddof ≥ n (divisor d = 0): the forward divides by zero; the VJP is g·2(x − x̄)/0 "
+               "written out in IEEE arithmetic: ±inf, NaN where x = x̄ or g = 0 (PyTorch: "
+               "g·where(x == x̄, NaN, inf) for a whole-tensor var)")));
+VT_REGISTER_SPEC(with_grad(reduction_spec("logsumexp",
+                                          "log Σ exp(x) = max + log Σ exp(x − max) (SciPy); "
+                                          "−inf for zero elements",
+                                          Family::mean_like, sum_bound_class(logsumexp_bound),
+                                          exp_domain()),
+                           bound_grad(logsumexp_grad_bound)));
 
 }  // namespace
 }  // namespace vt::verify

@@ -6,6 +6,7 @@
 // reproduce the reference bit for bit (NaN positions and signed zeros included); there is no
 // arithmetic, hence no separate exact-by-construction regime. Invalid shapes and attributes are
 // the shape rules' business (vt::Error), so every layout here is a valid one.
+// Gradients: `exact` too — each VJP is the transposed copy (see shape_spec).
 #include "reference/ops/shape.hpp"
 #include "verify/harness/layouts.hpp"
 #include "verify/harness/spec.hpp"
@@ -33,6 +34,12 @@ OpSpec shape_spec(const char* name, const char* summary, std::vector<AttrSpec> a
   s.shape_rule = std::move(rule);
   s.accuracy = kExact;
   s.differentiable = true;
+  // VJP: the transposed index map (reshape back, inverse permutation, zeros with g scattered
+  // into the sliced positions, g's slab per concat input, g[…, k, …] per stack input). Each
+  // element of gx is one element of g or 0, moved without arithmetic, so the backend's VJP is
+  // the reference VJP bit for bit: class exact. The Jacobian is a 0/1 selection everywhere:
+  // differentiable at every point (no kinks; inf/NaN in g are moved like any value).
+  s.grad.cls = AccuracyClass::exact;
   s.layouts = std::move(layouts);
   s.structural_layouts = std::move(structural);
   return s;

@@ -83,6 +83,119 @@ void log_softmax_bound(BoundArgs& a) {
   per_element_bound(a, "log_softmax", log_softmax_element_bound);
 }
 
+// ---- gradients --------------------------------------------------------------------------------
+// The VJPs read the forward output y (the backend's own): softmax gx_i = y_i·(g_i − s),
+// s = Σ_j g_j y_j; log_softmax gx_i = g_i − exp(y_i)·Σ_j g_j. Their bounds take the forward
+// bounds above as the error E_i of the y the backend reads, and add the rounding of the VJP's own
+// arithmetic; the reference's VJP (binary128, reading its own y) obeys the same analysis at
+// u = 2^-113 and is added, as in the forward bounds. Rows whose forward is non-finite, or whose
+// gradient holds inf/NaN, give non-finite results, compared exactly (bound 0).
+
+/// Fills the input-shaped bound: f(exp_sum, g row, precision) (the bounds of one row) at the
+/// target precision plus at binary128.
+template <class F>
+void per_element_grad_bound(GradBoundArgs& a, const char* op, F f) {
+  const Tensor& x = a.inputs_hp.at(0);
+  const std::int64_t axis = softmax_axis(a.attrs.get_int("axis"), x.ndim(), op);
+  if (!a.bound.defined() || a.bound.shape() != x.shape() || a.bound.dtype() != DType::hp)
+    a.bound = Tensor::empty(x.shape(), DType::hp);
+  const Tensor& g = a.grad_outputs_hp.at(0);
+  const Precision ref = reference_precision();
+  for_each_row_along(x, axis,
+                     [&](const std::vector<std::int64_t>& first, const std::vector<hp_t>& row) {
+                       const ExpSum et = exp_sum(row, a.precision), er = exp_sum(row, ref);
+                       std::vector<std::int64_t> idx = first;
+                       std::vector<hp_t> grow(row.size(), hp_t(0));
+                       bool finite = et.finite;
+                       for (std::size_t i = 0; i < row.size(); ++i) {
+                         if (!idx.empty())
+                           idx[static_cast<std::size_t>(axis)] = static_cast<std::int64_t>(i);
+                         if (g.defined()) grow[i] = load_hp(g, idx);
+                         finite = finite && bmp::isfinite(grow[i]);
+                       }
+                       std::vector<hp_t> bt(row.size(), hp_t(0)), br(row.size(), hp_t(0));
+                       if (finite) {
+                         bt = f(et, grow, a.precision);
+                         br = f(er, grow, ref);
+                       }
+                       for (std::size_t i = 0; i < row.size(); ++i) {
+                         if (!idx.empty())
+                           idx[static_cast<std::size_t>(axis)] = static_cast<std::int64_t>(i);
+                         const hp_t v = bt[i] + br[i];
+                         store_hp(a.bound, idx, bmp::isnan(v) ? hp_t(0) : v);
+                       }
+                     });
+}
+
+// softmax: ŷ_j = y_j + ε_j, |ε_j| ≤ E_j (softmax_element_bound). ŝ = fl(Σ_j g_j ŷ_j) in any
+// order — each product rounded once and passed through at most n − 1 additions (γ_n), each
+// product's underflow ≤ dm/2:
+//   |ŝ − s| ≤ E_s := Σ_j |g_j| E_j + γ_n Σ_j |g_j|(y_j + E_j) + n·dm/2.
+// d̂_i = fl(g_i − ŝ): |d̂_i − d_i| ≤ E_s + u(|d_i| + E_s), d_i = g_i − s. r̂_i = fl(ŷ_i·d̂_i) =
+// ŷ_i d̂_i(1 + δ) + η: |ŷ_i d̂_i − y_i d_i| ≤ (y_i + E_i)|d̂_i − d_i| + |d_i| E_i, so
+//   |r̂_i − y_i d_i| ≤ (1 + u)·((y_i + E_i)(E_s + u(|d_i| + E_s)) + |d_i| E_i) + u·y_i|d_i|
+//                     + dm/2.
+std::vector<hp_t> softmax_grad_row(const ExpSum& e, const std::vector<hp_t>& g,
+                                   const Precision& p) {
+  const std::size_t n = g.size();
+  std::vector<hp_t> y(n), E(n);
+  hp_t s = 0, e_s = 0, gross = 0;
+  for (std::size_t j = 0; j < n; ++j) {
+    y[j] = e.w[j] / e.S;
+    E[j] = softmax_element_bound(e, j, p);
+    s += g[j] * y[j];
+    e_s += bmp::abs(g[j]) * E[j];
+    gross += bmp::abs(g[j]) * (y[j] + E[j]);
+  }
+  e_s += gamma_n(static_cast<std::int64_t>(n), p) * gross + hp_t(n) * p.denorm_min / 2;
+  std::vector<hp_t> b(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const hp_t d = bmp::abs(g[i] - s);
+    b[i] = (1 + p.u) * ((y[i] + E[i]) * (e_s + p.u * (d + e_s)) + d * E[i]) + p.u * y[i] * d +
+           p.denorm_min / 2;
+  }
+  return b;
+}
+
+// log_softmax: ŷ_i = y_i + ε_i, |ε_i| ≤ E_i (log_softmax_element_bound); p_i = exp(y_i).
+// ê_i = exp_impl(ŷ_i) within 1 ulp: |ê_i − p_i| ≤ A_i := (q_i − p_i) + 2u·q_i + dm,
+// q_i = exp(y_i + E_i) (exp increasing). Ĝ = fl(Σ g_j) in any order: |Ĝ − G| ≤ B := γ_{n−1}Σ|g_j|.
+// q̂ = fl(ê_i Ĝ): |q̂ − p_i G| ≤ C_i := (1 + u)((p_i + A_i)B + |G| A_i) + u·p_i|G| + dm/2.
+// r̂ = fl(g_i − q̂): |r̂ − (g_i − p_i G)| ≤ (1 + u)·C_i + u·|g_i − p_i G|.
+// y_i = −inf (x_i = −inf in a finite row): ê_i = 0 exactly on both sides, A_i = 0.
+std::vector<hp_t> log_softmax_grad_row(const ExpSum& e, const std::vector<hp_t>& g,
+                                       const Precision& p) {
+  const std::size_t n = g.size();
+  hp_t G = 0, gross = 0;
+  for (const hp_t& v : g) {
+    G += v;
+    gross += bmp::abs(v);
+  }
+  const hp_t B = n > 1 ? gamma_n(static_cast<std::int64_t>(n) - 1, p) * gross : hp_t(0);
+  const hp_t log_s = bmp::log(e.S);
+  std::vector<hp_t> b(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const hp_t y = e.z[i] - log_s;
+    hp_t pi = 0, A = 0;
+    if (bmp::isfinite(y)) {
+      pi = bmp::exp(y);
+      const hp_t q = bmp::exp(y + log_softmax_element_bound(e, i, p));
+      A = (q - pi) + 2 * p.u * q + p.denorm_min;
+    }
+    const hp_t C =
+        (1 + p.u) * ((pi + A) * B + bmp::abs(G) * A) + p.u * pi * bmp::abs(G) + p.denorm_min / 2;
+    b[i] = (1 + p.u) * C + p.u * bmp::abs(g[i] - pi * G);
+  }
+  return b;
+}
+
+void softmax_grad_bound(GradBoundArgs& a) {
+  per_element_grad_bound(a, "softmax", softmax_grad_row);
+}
+void log_softmax_grad_bound(GradBoundArgs& a) {
+  per_element_grad_bound(a, "log_softmax", log_softmax_grad_row);
+}
+
 std::vector<OutputDesc> same_shape(const std::vector<Shape>& in, const Attrs& a, const char* op) {
   softmax_axis(a.get_int("axis"), static_cast<std::int64_t>(in.at(0).size()), op);
   return {{in.at(0), OutKind::same_float}};
@@ -155,7 +268,8 @@ Domain softmax_domain() {
   return Domain{-10, 10, false, {Adversarial::specials, Adversarial::shift_exp_overflow}};
 }
 
-OpSpec softmax_spec(const char* name, const char* summary, BoundFn bound, bool log) {
+OpSpec softmax_spec(const char* name, const char* summary, BoundFn bound, bool log,
+                    GradBoundFn grad_bound) {
   OpSpec s;
   s.name = name;
   s.family = "softmax";
@@ -170,6 +284,8 @@ OpSpec softmax_spec(const char* name, const char* summary, BoundFn bound, bool l
   };
   s.accuracy = {.cls = AccuracyClass::sum_bound, .bound = std::move(bound)};
   s.differentiable = true;
+  s.grad.cls = AccuracyClass::sum_bound;
+  s.grad.bound = std::move(grad_bound);
   s.layouts = softmax_layouts;
   s.structural_layouts = [log](Rng& rng) { return softmax_structural(rng, log); };
   s.domains = {softmax_domain()};
@@ -178,9 +294,9 @@ OpSpec softmax_spec(const char* name, const char* summary, BoundFn bound, bool l
 }
 
 VT_REGISTER_SPEC(softmax_spec("softmax", "exp(x − max) / Σ exp(x − max) along an axis",
-                              softmax_bound, false));
+                              softmax_bound, false, softmax_grad_bound));
 VT_REGISTER_SPEC(softmax_spec("log_softmax", "(x − max) − log Σ exp(x − max) along an axis",
-                              log_softmax_bound, true));
+                              log_softmax_bound, true, log_softmax_grad_bound));
 
 }  // namespace
 }  // namespace vt::verify

@@ -1,0 +1,538 @@
+// verify/harness/gradcheck.cpp — VJP verification (see gradcheck.hpp).
+// What it is not: a numerical-gradient routine for users; it exists to certify VJPs.
+#include "verify/harness/gradcheck.hpp"
+
+#include "optimized/core/parallel.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <optional>
+
+namespace vt::verify {
+namespace {
+
+namespace bmp = boost::multiprecision;
+
+bool differentiable_input(const OpSpec& spec, const Tensor& t, std::size_t i) {
+  if (!is_float(t.dtype())) return false;
+  return spec.grad.inputs.empty() || (i < spec.grad.inputs.size() && spec.grad.inputs[i]);
+}
+
+/// Values uniform in [−1, 1], rounded to `dtype` (so a backend and the reference see the same).
+Tensor random_tensor(const Shape& shape, DType dtype, Rng& rng) {
+  std::uniform_real_distribution<double> u(-1.0, 1.0);
+  Tensor t = Tensor::empty(shape, dtype);
+  for_each_index(shape, [&](const auto& i) {
+    const double x = u(rng);
+    store_hp(t, i, dtype == DType::f32 ? hp_t(static_cast<float>(x)) : hp_t(x));
+  });
+  return t;
+}
+
+bool all_finite(const Tensor& t) {
+  if (!is_float(t.dtype())) return true;
+  bool ok = true;
+  for_each_index(t.shape(), [&](const auto& i) { ok = ok && bmp::isfinite(load_hp(t, i)); });
+  return ok;
+}
+
+hp_t max_abs(const Tensor& t) {
+  hp_t m = 0;
+  if (!is_float(t.dtype())) return m;
+  for_each_index(t.shape(), [&](const auto& i) { m = std::max(m, bmp::abs(load_hp(t, i))); });
+  return m;
+}
+
+/// ⟨a, b⟩ and Σ|a||b| over two float128 tensors of one shape.
+std::pair<hp_t, hp_t> dot(const Tensor& a, const Tensor& b) {
+  hp_t s = 0, abs_s = 0;
+  for_each_index(a.shape(), [&](const auto& i) {
+    const hp_t p = load_hp(a, i) * load_hp(b, i);
+    s += p;
+    abs_s += bmp::abs(p);
+  });
+  return {s, abs_s};
+}
+
+/// The reference forward on float128 inputs (integer inputs as they are).
+struct ReferenceRun {
+  std::vector<Tensor> outputs;
+  std::string error;
+};
+ReferenceRun reference_forward(const Implementation& ref, const OpSpec& spec,
+                               const std::vector<Tensor>& inputs_hp, const Attrs& attrs) {
+  ReferenceRun r;
+  std::vector<Shape> shapes;
+  for (const Tensor& t : inputs_hp) shapes.push_back(t.shape());
+  try {
+    for (const OutputDesc& d : spec.shape_rule(shapes, attrs))
+      r.outputs.push_back(Tensor::empty(d.shape, output_dtype(d, DType::hp, attrs)));
+    OpCall call{inputs_hp, attrs, r.outputs};
+    ref.forward(call);
+  } catch (const Error& e) {
+    r.error = e.what();
+  }
+  return r;
+}
+
+/// φ(t) = Σ_o ⟨v_o, f_o(x + t·u)⟩ in float128, and Σ_o Σ|v_o||f_o| (the size of its rounding).
+std::pair<hp_t, hp_t> phi(const Implementation& ref, const OpSpec& spec,
+                          const std::vector<Tensor>& x, const std::vector<Tensor>& u, hp_t t,
+                          const std::vector<Tensor>& v, const Attrs& attrs) {
+  std::vector<Tensor> xt;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    if (!u[i].defined()) {
+      xt.push_back(x[i]);
+      continue;
+    }
+    Tensor p = Tensor::empty(x[i].shape(), DType::hp);
+    for_each_index(x[i].shape(),
+                   [&](const auto& k) { store_hp(p, k, load_hp(x[i], k) + t * load_hp(u[i], k)); });
+    xt.push_back(p);
+  }
+  ReferenceRun run = reference_forward(ref, spec, xt, attrs);
+  if (!run.error.empty()) throw Error(spec.name, {}, "reference forward failed at x + t·u");
+  hp_t s = 0, abs_s = 0;
+  for (std::size_t o = 0; o < v.size(); ++o) {
+    if (!v[o].defined()) continue;
+    auto [d, a] = dot(v[o], run.outputs[o]);
+    s += d;
+    abs_s += a;
+  }
+  return {s, abs_s};
+}
+
+struct Richardson {
+  hp_t value = 0;     // the extrapolated derivative
+  hp_t rounding = 0;  // bound on the rounding error of the differences
+};
+
+/// d/dt φ at 0 by central (or one-sided, side = ±1) differences at h, h/2, h/4, h/8, combined
+/// by Richardson extrapolation (central differences have an error series in h², one-sided in h).
+Richardson extrapolate(const std::function<std::pair<hp_t, hp_t>(hp_t)>& f, hp_t h0, int side) {
+  constexpr int kLevels = 4;
+  hp_t table[kLevels][kLevels];
+  hp_t f_abs = 0;
+  std::pair<hp_t, hp_t> f0{0, 0};
+  if (side != 0) f0 = f(0);
+  hp_t h = h0;
+  for (int k = 0; k < kLevels; ++k, h /= 2) {
+    std::pair<hp_t, hp_t> a, b;
+    if (side == 0) {
+      a = f(h);
+      b = f(-h);
+      table[k][0] = (a.first - b.first) / (2 * h);
+    } else {
+      a = f(side * h);
+      b = f0;
+      table[k][0] = (a.first - b.first) / (side * h);
+    }
+    f_abs = std::max({f_abs, a.second, b.second});
+    const hp_t ratio = side == 0 ? 4 : 2;
+    hp_t factor = ratio;
+    for (int j = 1; j <= k; ++j, factor *= ratio)
+      table[k][j] = table[k][j - 1] + (table[k][j - 1] - table[k - 1][j - 1]) / (factor - 1);
+  }
+  Richardson r;
+  r.value = table[kLevels - 1][kLevels - 1];
+  // Each φ carries a relative rounding error of a few ε (the reference rounds each operation
+  // once in binary128); a difference divided by h_min amplifies it by 1/h_min, and the
+  // extrapolation weights sum to less than 2 in absolute value per level.
+  const hp_t eps = std::numeric_limits<hp_t>::epsilon();
+  r.rounding = 1024 * eps * f_abs / (h0 / (1 << (kLevels - 1)));
+  return r;
+}
+
+struct GradCaseOutcome {
+  CaseResult result;
+  bool kink_skipped = false;
+  double agreement = 0;  // reference rows: |FD − ⟨g, u⟩| / Σ|g u|
+};
+
+CaseResult case_header(const Case& c) {
+  CaseResult r;
+  r.regime = c.regime;
+  r.index = c.index;
+  r.description = c.describe();
+  for (const Tensor& t : c.inputs) r.shapes.push_back(t.shape());
+  r.attrs = c.layout.attrs.str();
+  return r;
+}
+
+/// The reference VJP of case c against Richardson-extrapolated differences of the reference.
+GradCaseOutcome reference_case(const OpSpec& spec, const Implementation& ref, const Case& c) {
+  GradCaseOutcome out;
+  CaseResult& r = out.result;
+  r = case_header(c);
+  std::vector<Tensor> x;
+  for (const Tensor& t : c.inputs)
+    x.push_back(is_float(t.dtype()) ? t.to(DType::hp) : t.contiguous());
+  ReferenceRun fwd = reference_forward(ref, spec, x, c.layout.attrs);
+  if (!fwd.error.empty()) {
+    r.message = "the reference rejects the input: " + fwd.error;
+    return out;
+  }
+  for (const Tensor& t : x)
+    if (!all_finite(t)) return out;  // differences need finite values; backend rows cover these
+  for (const Tensor& t : fwd.outputs)
+    if (!all_finite(t)) return out;
+  Rng rng(mix_seed(
+      c.seed, spec.name + "/grad-fd/" + regime_name(c.regime) + "/" + std::to_string(c.index)));
+  std::vector<Tensor> v;
+  for (const Tensor& o : fwd.outputs)
+    v.push_back(is_float(o.dtype()) ? random_tensor(o.shape(), DType::f64, rng).to(DType::hp)
+                                    : Tensor());
+  std::vector<Tensor> grads(x.size());
+  std::vector<Tensor> u(x.size());
+  // Directions relative to each element (u_i = r_i·|x_i|, r_i ∈ [−1, 1]), so x + t·u never
+  // crosses zero or a pole for |t| < 1 however small |x_i| is (log, sqrt, div); an exact zero
+  // moves by r_i·max|x|.
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    if (!differentiable_input(spec, c.inputs[i], i)) continue;
+    grads[i] = Tensor::empty(x[i].shape(), DType::hp);
+    const hp_t zero_scale = std::max(hp_t(1), max_abs(x[i]));
+    u[i] = random_tensor(x[i].shape(), DType::f64, rng).to(DType::hp);
+    for_each_index(x[i].shape(), [&](const auto& k) {
+      const hp_t xi = bmp::abs(load_hp(x[i], k));
+      store_hp(u[i], k, load_hp(u[i], k) * (xi == 0 ? zero_scale : xi));
+    });
+  }
+  OpCall call{x, c.layout.attrs, fwd.outputs};
+  BackwardCall bc{&call, v, grads};
+  try {
+    ref.backward(bc);
+  } catch (const Error& e) {
+    r.verdict = Verdict::failed;
+    r.message = std::string("the reference VJP threw: ") + e.what();
+    return out;
+  }
+  hp_t projected = 0, scale = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    if (!grads[i].defined()) continue;
+    auto [d, a] = dot(grads[i], u[i]);
+    projected += d;
+    scale += a;
+  }
+  auto f = [&](hp_t t) { return phi(ref, spec, x, u, t, v, c.layout.attrs); };
+  const hp_t h0 = bmp::ldexp(hp_t(1), -20);
+  const Richardson central = extrapolate(f, h0, 0);
+  const hp_t allowed = hp_t(kFiniteDifferenceTolerance) * scale + central.rounding;
+  const hp_t diff = bmp::abs(central.value - projected);
+  r.comparison.elements = 1;
+  const double utilisation = allowed > 0 ? static_cast<double>(diff / allowed) : 0.0;
+  out.agreement = scale > 0 ? static_cast<double>(diff / scale) : 0.0;
+  r.comparison.max_error = utilisation;
+  r.comparison.sum_sq_error = utilisation * utilisation;
+  r.comparison.worst = ElementReport{{},
+                                     static_cast<double>(projected),
+                                     static_cast<double>(central.value),
+                                     utilisation,
+                                     1.0,
+                                     "⟨VJP(v), u⟩ vs Richardson central differences"};
+  r.comparison.has_worst = true;
+  if (diff <= allowed) return out;
+  // An infinite derivative (sqrt at 0) is a non-differentiable point too: differences cannot
+  // reproduce ±inf, and the VJP's value there is the convention the kink cases check.
+  if (!spec.grad.nondifferentiable.empty() &&
+      (!bmp::isfinite(projected) || !bmp::isfinite(central.value))) {
+    out.kink_skipped = true;
+    r.comparison = Comparison{};
+    r.message = "derivative not finite here: skipped";
+    return out;
+  }
+  // Disagreement: a point where f is not differentiable along u (relu at 0, a tie in max) makes
+  // the one-sided derivatives differ; there the VJP follows a convention, checked by the kink
+  // cases. Anywhere else the VJP is wrong.
+  const Richardson right = extrapolate(f, h0, +1), left = extrapolate(f, h0, -1);
+  const hp_t side_gap = bmp::abs(right.value - left.value);
+  if (!spec.grad.nondifferentiable.empty() &&
+      side_gap > hp_t(1e-12) * scale + right.rounding + left.rounding) {
+    out.kink_skipped = true;
+    r.comparison = Comparison{};
+    r.message = "not differentiable along u here (one-sided derivatives differ): skipped";
+    return out;
+  }
+  r.verdict = Verdict::failed;
+  r.comparison.failures = 1;
+  char buf[256];
+  std::snprintf(buf, sizeof buf,
+                "reference VJP disagrees with finite differences: <VJP(v), u> = %.20g, "
+                "differences give %.20g (relative gap %.3g, allowed %.3g)",
+                static_cast<double>(projected), static_cast<double>(central.value), out.agreement,
+                kFiniteDifferenceTolerance);
+  r.message = buf;
+  return out;
+}
+
+double grad_budget(const OpSpec& spec, DType dtype) {
+  switch (spec.grad.cls) {
+    case AccuracyClass::ulp:
+      return dtype == DType::f32 ? spec.grad.ulp_f32 : spec.grad.ulp_f64;
+    case AccuracyClass::sum_bound:
+      return 1.0;
+    default:
+      return 0.5;
+  }
+}
+
+/// A backend's VJP on case c against the reference VJP of the same float values.
+CaseResult backend_case(const OpSpec& spec, const Implementation& impl, const Case& c) {
+  CaseResult r = case_header(c);
+  auto fail = [&](std::string msg) {
+    r.verdict = Verdict::failed;
+    r.message = std::move(msg);
+    return r;
+  };
+  const Implementation* ref = Registry::instance().find(spec.name, backend::reference);
+  if (!ref || !ref->backward) return fail("the reference has no VJP");
+  std::vector<Tensor> x_hp;
+  for (const Tensor& t : c.inputs)
+    x_hp.push_back(is_float(t.dtype()) ? t.to(DType::hp) : t.contiguous());
+  ReferenceRun ref_fwd = reference_forward(*ref, spec, x_hp, c.layout.attrs);
+
+  // Backend forward, on the case's own input placement.
+  std::vector<Shape> shapes;
+  for (const Tensor& t : c.inputs) shapes.push_back(t.shape());
+  std::vector<Tensor> outs;
+  std::string backend_error;
+  try {
+    for (const OutputDesc& d : spec.shape_rule(shapes, c.layout.attrs))
+      outs.push_back(Tensor::empty(d.shape, output_dtype(d, c.dtype, c.layout.attrs)));
+    OpCall call{c.inputs, c.layout.attrs, outs};
+    impl.forward(call);
+  } catch (const Error& e) {
+    backend_error = e.what();
+  }
+  if (!ref_fwd.error.empty() || !backend_error.empty()) {
+    if (!ref_fwd.error.empty() && !backend_error.empty()) return r;  // both reject: passed
+    return fail("forward: " + (backend_error.empty()
+                                   ? "the reference rejected the input: " + ref_fwd.error
+                                   : "the backend threw: " + backend_error));
+  }
+
+  Rng rng(mix_seed(c.seed,
+                   spec.name + "/grad-v/" + regime_name(c.regime) + "/" + std::to_string(c.index)));
+  std::vector<Tensor> v, v_hp;
+  for (const Tensor& o : outs) {
+    // The output gradient has the output's dtype (cast's output may differ from its input's).
+    v.push_back(is_float(o.dtype()) ? random_tensor(o.shape(), o.dtype(), rng) : Tensor());
+    v_hp.push_back(v.back().defined() ? v.back().to(DType::hp) : Tensor());
+  }
+  std::vector<Tensor> ref_grads(c.inputs.size()), grads(c.inputs.size());
+  const bool strided = c.output_placement == OutputPlacement::strided;
+  for (std::size_t i = 0; i < c.inputs.size(); ++i) {
+    if (!differentiable_input(spec, c.inputs[i], i)) continue;
+    ref_grads[i] = Tensor::empty(c.inputs[i].shape(), DType::hp);
+    grads[i] = canary_output(c.inputs[i].shape(), c.dtype, strided);
+  }
+  {
+    OpCall call{x_hp, c.layout.attrs, ref_fwd.outputs};
+    BackwardCall bc{&call, v_hp, ref_grads};
+    try {
+      ref->backward(bc);
+    } catch (const Error& e) {
+      return fail(std::string("the reference VJP threw: ") + e.what());
+    }
+  }
+  std::vector<std::vector<std::byte>> before;
+  for (const Tensor& t : c.inputs) {
+    const Storage& s = *t.storage();
+    before.emplace_back(s.data(), s.data() + s.nbytes());
+  }
+  {
+    OpCall call{c.inputs, c.layout.attrs, outs};
+    BackwardCall bc{&call, v, grads};
+    std::optional<opt::ThreadScope> threads;
+    if (c.threads > 0) threads.emplace(c.threads);
+    try {
+      impl.backward(bc);
+    } catch (const Error& e) {
+      return fail(std::string("the backend VJP threw: ") + e.what());
+    } catch (const std::exception& e) {
+      return fail(std::string("the backend VJP threw a non-vt exception: ") + e.what());
+    }
+  }
+  for (std::size_t i = 0; i < grads.size(); ++i)
+    if (grads[i].defined())
+      if (std::int64_t n = damaged_canary_bytes(grads[i]))
+        return fail(std::to_string(n) + " byte(s) outside the gradient of input " +
+                    std::to_string(i) + " were written");
+  for (std::size_t k = 0; k < c.inputs.size(); ++k) {
+    const Storage& s = *c.inputs[k].storage();
+    if (s.nbytes() > 0 && std::memcmp(s.data(), before[k].data(), s.nbytes()) != 0)
+      return fail("input " + std::to_string(k) + " was modified by the VJP");
+  }
+
+  const Precision prec = precision_of(c.dtype);
+  CompareSpec cs{spec.grad.cls, grad_budget(spec, c.dtype), spec.grad.cls == AccuracyClass::exact,
+                 c.dtype};
+  for (std::size_t i = 0; i < grads.size(); ++i) {
+    if (!grads[i].defined()) continue;
+    Tensor bound;
+    if (spec.grad.cls == AccuracyClass::sum_bound) {
+      if (!spec.grad.bound) return fail("the spec's gradient class is sum-bound but has no bound");
+      bound = Tensor::empty(c.inputs[i].shape(), DType::hp);
+      GradBoundArgs args{x_hp, ref_fwd.outputs, v_hp, c.layout.attrs, prec, i, ref_grads[i], bound};
+      spec.grad.bound(args);
+    }
+    Comparison cmp = compare_outputs(ref_grads[i], grads[i], bound, cs);
+    if (i == 0 || cmp.failures || !r.comparison.has_worst) {
+      r.comparison.max_error = std::max(r.comparison.max_error, cmp.max_error);
+      if (cmp.failures || !r.comparison.has_worst) {
+        r.comparison.worst = cmp.worst;
+        r.comparison.has_worst = cmp.has_worst;
+        r.output = static_cast<int>(i);
+      }
+    }
+    r.comparison.elements += cmp.elements;
+    r.comparison.failures += cmp.failures;
+    r.comparison.sum_sq_error += cmp.sum_sq_error;
+    if (cmp.failures) {
+      r.verdict = Verdict::failed;
+      r.message = "gradient of input " + std::to_string(i) + ": " + std::to_string(cmp.failures) +
+                  " of " + std::to_string(cmp.elements) + " element(s) outside the " +
+                  class_name(spec.grad.cls) + " bound";
+      break;
+    }
+  }
+  return r;
+}
+
+/// The spec's kink case k, in `dtype`, as a Case.
+Case kink_case(const OpSpec& spec, DType dtype, std::size_t k, std::uint64_t seed) {
+  Case c;
+  c.op = spec.name;
+  c.dtype = dtype;
+  c.regime = Regime::exact;
+  c.index = static_cast<int>(k);
+  c.seed = seed;
+  c.layout = spec.grad.kink_layouts[k];
+  c.layout.attrs = validate_attrs(spec.attrs, c.layout.attrs, spec.name);
+  for (std::size_t i = 0; i < c.layout.shapes.size(); ++i) {
+    Tensor t = Tensor::empty(c.layout.shapes[i], dtype);
+    const std::vector<double>& vals = spec.grad.kink_values.at(k).at(i);
+    if (static_cast<std::int64_t>(vals.size()) != t.numel())
+      throw Error(spec.name, {t.shape()},
+                  "kink case " + std::to_string(k) + " has " + std::to_string(vals.size()) +
+                      " values for input " + std::to_string(i));
+    std::size_t n = 0;
+    for_each_index(t.shape(), [&](const auto& ix) { store_hp(t, ix, hp_t(vals[n++])); });
+    c.inputs.push_back(t);
+    c.input_placement.push_back(InputPlacement::contiguous);
+  }
+  c.value_note = "kink: " + c.layout.note;
+  return c;
+}
+
+}  // namespace
+
+RowResult verify_grad_row(const OpSpec& spec, const Implementation& impl, DType dtype,
+                          const Options& opts) {
+  RowResult row;
+  row.op = spec.name;
+  row.family = spec.family;
+  row.backend = impl.backend;
+  row.variant = impl.variant;
+  row.planted_bug = impl.planted_bug;
+  row.dtype = dtype;
+  const bool is_reference = impl.backend == backend::reference;
+  row.cls = is_reference ? AccuracyClass::sum_bound : spec.grad.cls;
+  row.budget = is_reference ? 1.0 : grad_budget(spec, dtype);
+  if (!impl.backward) {
+    row.verdict = Verdict::failed;
+    row.message = "the op is differentiable but this implementation has no VJP";
+    return row;
+  }
+  if (!is_reference &&
+      std::find(impl.dtypes.begin(), impl.dtypes.end(), dtype) == impl.dtypes.end()) {
+    row.verdict = Verdict::unsupported;
+    row.message = "the implementation does not support " + std::string(dtype_name(dtype));
+    return row;
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  double sum_sq = 0, agreement = 0;
+  int kinks_skipped = 0, large_skipped = 0;
+  auto record = [&](CaseResult cr) {
+    ++row.cases_run;
+    row.elements += cr.comparison.elements;
+    sum_sq += cr.comparison.sum_sq_error;
+    row.max_error = std::max(row.max_error, cr.comparison.max_error);
+    const bool bad = cr.verdict != Verdict::passed;
+    if (bad) ++row.cases_failed;
+    if (!row.worst || (bad && row.worst->verdict == Verdict::passed) ||
+        (bad == (row.worst->verdict != Verdict::passed) &&
+         cr.comparison.max_error > row.worst->comparison.max_error))
+      row.worst = cr;
+    if (opts.verbose) {
+      std::printf("  %-8s %s\n", verdict_name(cr.verdict), cr.description.c_str());
+      if (!cr.message.empty()) std::printf("           %s\n", cr.message.c_str());
+    }
+    if (bad) row.problems.push_back(std::move(cr));
+  };
+  // Finite differences need continuous values (the exact regime sits on kinks by design, the
+  // adversarial one is full of inf and NaN); a backend is held to the reference on all four.
+  const std::vector<Regime> regimes =
+      is_reference ? std::vector<Regime>{Regime::random, Regime::structural}
+                   : std::vector<Regime>{Regime::exact, Regime::random, Regime::adversarial,
+                                         Regime::structural};
+  for (Regime regime : regimes) {
+    if (opts.regime && *opts.regime != regime) continue;
+    const int n = regime_case_count(spec, regime, opts.cases_per_regime, opts.seed);
+    for (int k = 0; k < n; ++k) {
+      if (opts.case_index && *opts.case_index != k) continue;
+      Case c = make_case(spec, dtype, regime, k, opts.seed, opts.cases_per_regime);
+      if (spec.reference_cost &&
+          spec.reference_cost(c.layout) > spec.large_check.cost_limit / (is_reference ? 40 : 4)) {
+        // Differences evaluate the float128 forward 8 to 16 times, a backend case about 3 times
+        // (forward, VJP): layouts beyond that share of the forward's limit are left out here.
+        ++large_skipped;
+        continue;
+      }
+      if (opts.threads > 0 && c.threads == 0) c.threads = opts.threads;
+      if (is_reference) {
+        GradCaseOutcome o = reference_case(spec, impl, c);
+        if (o.kink_skipped) {
+          ++kinks_skipped;
+          continue;
+        }
+        agreement = std::max(agreement, o.agreement);
+        record(std::move(o.result));
+      } else {
+        record(backend_case(spec, impl, c));
+      }
+    }
+  }
+  if (!is_reference && !opts.regime)
+    for (std::size_t k = 0; k < spec.grad.kink_layouts.size(); ++k) {
+      Case c = kink_case(spec, dtype, k, opts.seed);
+      CaseResult cr = backend_case(spec, impl, c);
+      cr.description = "kink #" + std::to_string(k) + " " + c.describe();
+      record(std::move(cr));
+    }
+  row.rms_error = row.elements ? std::sqrt(sum_sq / static_cast<double>(row.elements)) : 0;
+  row.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::string notes;
+  if (is_reference) {
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "finite differences agree to %.2g relative", agreement);
+    notes = buf;
+  }
+  if (kinks_skipped)
+    notes +=
+        (notes.empty() ? "" : "; ") + std::to_string(kinks_skipped) + " draw(s) on a kink skipped";
+  if (large_skipped)
+    notes += (notes.empty() ? "" : "; ") + std::to_string(large_skipped) +
+             " layout(s) too large for the float128 VJP skipped";
+  row.message = notes;
+  if (row.cases_run == 0) {
+    row.verdict = Verdict::not_run;
+    if (row.message.empty()) row.message = "no case selected";
+  } else if (row.cases_failed) {
+    row.verdict = Verdict::failed;
+  }
+  return row;
+}
+
+}  // namespace vt::verify

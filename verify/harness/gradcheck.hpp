@@ -1,0 +1,25 @@
+// verify/harness/gradcheck.hpp — verification of VJPs (`veritensor verify --grad`).
+// What it is: per op × backend × dtype, the row of gradient checks —
+//  - reference rows: the float128 reference VJP against central differences of the float128
+//    reference forward with Richardson extrapolation, as random projections ⟨VJP(v), u⟩ =
+//    d/dt ⟨v, f(x + t·u)⟩; required to agree to 1e-20 relative (float64 resolves 1e-16);
+//  - backend rows: the backend's VJP, computed from float inputs and a float output gradient,
+//    against the reference VJP of the same values element by element under the op's GradSpec
+//    class (exact, ulp(k) or a per-element sum bound), with canaries around every gradient
+//    buffer; plus the spec's kink cases, where the backend must follow the convention.
+// What it is not: the autograd engine (core/), or forward verification (runner.hpp).
+#pragma once
+
+#include "verify/harness/runner.hpp"
+
+namespace vt::verify {
+
+/// Relative agreement required between the reference VJP and Richardson-extrapolated central
+/// differences, in units of Σ|∂φ/∂x_i·u_i| (plus the rounding floor of the differences).
+inline constexpr double kFiniteDifferenceTolerance = 1e-20;
+
+/// One row of `verify --grad`: `impl` is the reference (finite-difference check) or a backend.
+RowResult verify_grad_row(const OpSpec& spec, const Implementation& impl, DType dtype,
+                          const Options& opts);
+
+}  // namespace vt::verify
