@@ -21,6 +21,7 @@ std::string fmt_err(double e) {
 }
 
 std::string class_label(const RowResult& r) {
+  if (!r.class_label.empty()) return r.class_label;
   char b[48];
   switch (r.cls) {
     case AccuracyClass::ulp:

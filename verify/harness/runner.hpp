@@ -58,7 +58,8 @@ struct RowResult {
   bool planted_bug = false;
   DType dtype = DType::f32;
   AccuracyClass cls = AccuracyClass::exact;
-  double budget = 0;  // k for ulp(k), 1 for sum-bound (utilisation), 0.5 for exact
+  std::string class_label;  // shown instead of the class name when set ("fd-rich": --grad)
+  double budget = 0;        // k for ulp(k), 1 for sum-bound (utilisation), 0.5 for exact
   int cases_run = 0, cases_failed = 0, cases_vacuous = 0;
   std::int64_t elements = 0;
   double max_error = 0, rms_error = 0;  // in the class's unit, over every element compared

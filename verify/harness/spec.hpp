@@ -177,7 +177,7 @@ struct OpSpec {
   Accuracy accuracy;
   std::vector<std::string> backends = {backend::reference, backend::optimized};
   bool differentiable = false;
-  GradSpec grad;  // when differentiable: which inputs, the VJP's accuracy class, kinks
+  GradSpec grad;         // when differentiable: which inputs, the VJP's accuracy class, kinks
   bool inplace = false;  // output 0 may alias input 0 (elementwise ops)
   /// Layouts for the exact/random/adversarial regimes and for the structural regime.
   std::function<std::vector<Layout>(Rng&)> layouts;
