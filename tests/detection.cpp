@@ -101,6 +101,28 @@ BOOST_AUTO_TEST_CASE(bitwise_flags_thread_count_dependent_bits) {
   BOOST_TEST(mutants >= 1);
 }
 
+// Wrong VJPs (a sign, a missing broadcast reduction, output read for input): verify --grad
+// must flag each.
+BOOST_AUTO_TEST_CASE(grad_flags_planted_vjp_bugs) {
+  int mutants = 0;
+  for (const Implementation* impl : Registry::instance().all()) {
+    if (!impl->planted_bug || impl->caught_by != "grad") continue;
+    ++mutants;
+    Options o;
+    o.ops = {impl->op};
+    o.backends = {impl->backend};
+    o.variant = impl->variant;
+    o.grad = true;
+    o.ledger_mode = Options::LedgerMode::off;
+    for (const RowResult& row : run_verification(o).rows)
+      BOOST_TEST_CONTEXT(impl->op << "/" << impl->variant << " " << dtype_name(row.dtype)) {
+        BOOST_TEST(verdict_name(row.verdict) == verdict_name(Verdict::failed));
+        BOOST_TEST(row.cases_failed > 0);
+      }
+  }
+  BOOST_TEST(mutants >= 3);
+}
+
 BOOST_AUTO_TEST_CASE(clean_implementations_pass_over_many_seeds) {
   for (std::uint64_t seed : seeds("VT_CLEAN_SEEDS", 3)) {
     if (seed == kDefaultSeed) continue;  // the default seed is CTest's `verify_default`
