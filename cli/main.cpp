@@ -105,7 +105,8 @@ int cmd_list(bool check, bool verbose) {
 int cmd_eval(const std::string& op, const std::vector<std::string>& attr_args,
              const std::string& backend_name, const std::string& variant,
              const std::vector<std::string>& in_paths, const std::vector<std::string>& out_paths,
-             const std::string& dtype_arg) {
+             const std::string& dtype_arg, const std::vector<std::string>& grad_output_paths,
+             const std::vector<std::string>& out_grad_paths) {
   const OpSpec* spec = SpecRegistry::instance().find(op);
   if (!spec) throw Error(op, {}, "unknown op (see `veritensor list`)");
   Attrs given;
@@ -149,7 +150,21 @@ int cmd_eval(const std::string& op, const std::vector<std::string>& attr_args,
     throw Error(op, shapes, "--dtype must be float32 or float64");
 
   const std::vector<OutputDesc> descs = spec->shape_rule(shapes, attrs);
-  if (out_paths.size() != descs.size())
+  const bool want_grads = !grad_output_paths.empty() || !out_grad_paths.empty();
+  if (want_grads) {
+    if (!spec->differentiable) throw Error(op, shapes, "is not differentiable: no VJP to evaluate");
+    if (grad_output_paths.size() != descs.size())
+      throw Error(op, shapes,
+                  "produces " + std::to_string(descs.size()) + " output(s); " +
+                      std::to_string(grad_output_paths.size()) + " --grad-output file(s) given");
+    if (out_grad_paths.size() != inputs.size())
+      throw Error(op, shapes,
+                  "takes " + std::to_string(inputs.size()) + " input(s); " +
+                      std::to_string(out_grad_paths.size()) +
+                      " --out-grads path(s) given (one per input, '-' to skip one)");
+  }
+  if (out_paths.empty() && !want_grads) throw Error(op, shapes, "--out is required");
+  if (!out_paths.empty() && out_paths.size() != descs.size())
     throw Error(op, shapes,
                 "produces " + std::to_string(descs.size()) + " output(s); " +
                     std::to_string(out_paths.size()) + " --out path(s) given");
@@ -169,7 +184,46 @@ int cmd_eval(const std::string& op, const std::vector<std::string>& attr_args,
     call.outputs.push_back(
         Tensor::empty(d.shape, output_dtype(d, reference ? DType::hp : dtype, attrs)));
   impl->forward(call);
-  for (std::size_t i = 0; i < descs.size(); ++i) {
+
+  // VJP: every gradient is computed before any file is written, so a failure leaves none.
+  std::vector<Tensor> grads_to_write(inputs.size());
+  if (want_grads) {
+    if (!impl->backward) throw Error(op, shapes, backend_name + " has no VJP for this op");
+    BackwardCall bc{&call, {}, {}};
+    for (std::size_t o = 0; o < descs.size(); ++o) {
+      Tensor g = read_npy(grad_output_paths[o]);
+      const Tensor& out = call.outputs[o];
+      if (g.shape() != out.shape())
+        throw Error(op, {g.shape(), out.shape()},
+                    "--grad-output " + grad_output_paths[o] + " has shape " + shape_str(g.shape()) +
+                        "; output " + std::to_string(o) + " has " + shape_str(out.shape()));
+      const DType want = reference ? DType::hp : out.dtype();
+      if (!is_float(g.dtype()) || (!reference && g.dtype() != want))
+        throw Error(op, {g.shape()},
+                    "--grad-output " + grad_output_paths[o] + " has dtype " +
+                        std::string(dtype_name(g.dtype())) + "; output " + std::to_string(o) +
+                        " is " + std::string(dtype_name(out.dtype())));
+      bc.grad_outputs.push_back(reference ? g.to(DType::hp) : g);
+    }
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      const bool differentiable =
+          spec->grad.inputs.empty() || (i < spec->grad.inputs.size() && spec->grad.inputs[i]);
+      if (out_grad_paths[i] == "-") {
+        bc.grad_inputs.emplace_back();
+        continue;
+      }
+      if (!differentiable)
+        throw Error(op, shapes,
+                    "input " + std::to_string(i) + " is not differentiable; pass '-' for it");
+      bc.grad_inputs.push_back(Tensor::empty(inputs[i].shape(), reference ? DType::hp : dtype));
+    }
+    impl->backward(bc);
+    for (std::size_t i = 0; i < inputs.size(); ++i)
+      if (bc.grad_inputs[i].defined())
+        grads_to_write[i] = reference ? bc.grad_inputs[i].to(DType::f64) : bc.grad_inputs[i];
+  }
+
+  for (std::size_t i = 0; i < out_paths.size(); ++i) {
     Tensor out = call.outputs[i];
     // The reference writes float64 (or the requested dtype for cast) rounded once from float128.
     if (out.dtype() == DType::hp)
@@ -179,6 +233,8 @@ int cmd_eval(const std::string& op, const std::vector<std::string>& attr_args,
                        : DType::f64);
     write_npy(out_paths[i], out);
   }
+  for (std::size_t i = 0; i < grads_to_write.size(); ++i)
+    if (grads_to_write[i].defined()) write_npy(out_grad_paths[i], grads_to_write[i]);
   return 0;
 }
 
@@ -239,13 +295,17 @@ int main(int argc, char** argv) {
   // eval
   auto* eval = app.add_subcommand("eval", "run one op on .npy inputs and write .npy outputs");
   std::string eval_op, eval_backend = "optimized", eval_variant, eval_dtype;
-  std::vector<std::string> eval_attrs, eval_in, eval_out;
+  std::vector<std::string> eval_attrs, eval_in, eval_out, eval_grad_out, eval_out_grads;
   eval->add_option("--op", eval_op, "op name")->required();
   eval->add_option("--attr", eval_attrs, "attribute name=value (repeatable)");
   eval->add_option("--backend", eval_backend, "reference or optimized")->capture_default_str();
   eval->add_option("--variant", eval_variant, "variant (default: the backend's default)");
   eval->add_option("--in", eval_in, "input .npy files, in order");
-  eval->add_option("--out", eval_out, "output .npy file(s)")->required();
+  eval->add_option("--out", eval_out, "output .npy file(s) (optional with --out-grads)");
+  eval->add_option("--grad-output", eval_grad_out,
+                   "gradient of each output (.npy, one per output): computes the VJP");
+  eval->add_option("--out-grads", eval_out_grads,
+                   "where to write the gradient of each input (.npy, one per input, '-' skips)");
   eval->add_option("--dtype", eval_dtype, "dtype of ops without inputs (float32/float64)");
 
   opts.program = std::filesystem::path(argv[0]).filename().string();
@@ -260,7 +320,7 @@ int main(int argc, char** argv) {
     if (*list) return cmd_list(list_check, list_verbose);
     if (*eval)
       return cmd_eval(eval_op, eval_attrs, eval_backend, eval_variant, eval_in, eval_out,
-                      eval_dtype);
+                      eval_dtype, split_commas(eval_grad_out), split_commas(eval_out_grads));
 
     opts.ops = split_commas(ops);
     opts.backends = split_commas(backends);

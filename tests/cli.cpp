@@ -155,6 +155,37 @@ BOOST_AUTO_TEST_CASE(eval_matches_numpy) {
                       "assert g.dtype == np.float64 and np.array_equal(g, -f)\n") == 0);
 }
 
+// eval --grad-output: the VJP on the user's own files. mul's gradients are g·b and Σ(g·a) over
+// the broadcast rows; NumPy computes the same in float64, each product and the two-term sums
+// rounded once (float128 then float64 for the reference, float64 sums for optimized): equal.
+BOOST_AUTO_TEST_CASE(eval_grad_output_matches_numpy) {
+  Sandbox s;
+  BOOST_REQUIRE(s.python("rng = np.random.default_rng(11)\n"
+                         "np.save('a.npy', rng.integers(-8, 8, (2, 3)).astype(np.float64))\n"
+                         "np.save('b.npy', rng.integers(-8, 8, 3).astype(np.float64))\n"
+                         "np.save('g.npy', rng.integers(-4, 4, (2, 3)).astype(np.float64))\n") ==
+                0);
+  for (const char* backend : {"optimized", "reference"}) {
+    Result r = s.run(std::string("eval --op mul --backend ") + backend + " --in " +
+                     s.path("a.npy") + " " + s.path("b.npy") + " --grad-output " + s.path("g.npy") +
+                     " --out-grads " + s.path("ga.npy") + "," + s.path("gb.npy"));
+    BOOST_TEST(r.rc == 0, backend << ": " << r.err);
+    BOOST_TEST(s.python("a, b, g = np.load('a.npy'), np.load('b.npy'), np.load('g.npy')\n"
+                        "ga, gb = np.load('ga.npy'), np.load('gb.npy')\n"
+                        "assert ga.shape == a.shape and gb.shape == b.shape\n"
+                        "assert np.array_equal(ga, g * b), ga\n"
+                        "assert np.array_equal(gb, (g * a).sum(axis=0)), gb\n") == 0);
+  }
+  // A gradient of the wrong shape: exit 2, one line, and no gradient file written.
+  Result bad =
+      s.run("eval --op mul --in " + s.path("a.npy") + " " + s.path("b.npy") + " --grad-output " +
+            s.path("b.npy") + " --out-grads " + s.path("x.npy") + "," + s.path("y.npy"));
+  BOOST_TEST(bad.rc == 2);
+  BOOST_TEST(count_lines(bad.err) == 1);
+  BOOST_TEST(!fs::exists(s.path("x.npy")));
+  BOOST_TEST(!fs::exists(s.path("y.npy")));
+}
+
 BOOST_AUTO_TEST_CASE(bad_input_is_one_line_exit_2_and_no_output) {
   Sandbox s;
   BOOST_REQUIRE(s.python("np.save('a.npy', np.ones((3, 4), np.float32))\n"
