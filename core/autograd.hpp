@@ -9,7 +9,9 @@
 // graph is built and differentiated by one thread (the no-grad flag is per thread).
 //
 // Rules (the contract, in one place):
-//  - apply() never runs an op in place: every output is a fresh contiguous buffer.
+//  - apply() never runs an op in place: every output is a fresh contiguous buffer, so no
+//    output aliases an input. View-producing ops (reshape, transpose, …) go through apply()
+//    like any op and copy into their fresh output: the graph never tracks aliasing.
 //  - Compute dtype: backend "reference" computes in float128 (float inputs are converted
 //    exactly; its float outputs are float128 variables); every other backend computes in the
 //    float dtype of its float inputs, which must all be the same.
@@ -150,8 +152,8 @@ Variable matmul(const Variable& a, const Variable& b, const Backend& be = {});
 /// Reductions over `axes` (empty: every axis).
 Variable sum(const Variable& x, const std::vector<std::int64_t>& axes = {}, bool keepdims = false,
              const Backend& be = {});
-Variable mean(const Variable& x, const std::vector<std::int64_t>& axes = {},
-              bool keepdims = false, const Backend& be = {});
+Variable mean(const Variable& x, const std::vector<std::int64_t>& axes = {}, bool keepdims = false,
+              const Backend& be = {});
 /// Along one axis.
 Variable softmax(const Variable& x, std::int64_t axis = -1, const Backend& be = {});
 Variable log_softmax(const Variable& x, std::int64_t axis = -1, const Backend& be = {});
