@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <utility>
 
 namespace vt::verify {
 namespace {
@@ -75,7 +76,7 @@ struct Term {
 using TermFn = std::function<Term(hp_t g, hp_t a, hp_t b, const Precision& p)>;
 
 GradBoundFn folded_bound(TermFn term_a, TermFn term_b) {
-  return [term_a, term_b](GradBoundArgs& args) {
+  return [term_a = std::move(term_a), term_b = std::move(term_b)](GradBoundArgs& args) {
     namespace bmp = boost::multiprecision;
     const TermFn& term = args.input == 0 ? term_a : term_b;
     const Tensor& g = args.grad_outputs_hp.at(0);
