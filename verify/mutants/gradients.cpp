@@ -38,7 +38,10 @@ void add_vjp_no_broadcast_reduction(BackwardCall& b) {
     const Tensor& gi = b.grad_inputs[i];
     if (!gi.defined()) continue;
     for_each_index(gi.shape(), [&](const auto& ix) {
-      const hp_t v = g.defined() ? load_hp(g, output_index(g.shape(), gi.shape(), ix)) : hp_t(0);
+      // (An empty g — an input of size 1 broadcast to 0 — has nothing to read: the gradient is 0.)
+      const hp_t v = g.defined() && g.numel() > 0
+                         ? load_hp(g, output_index(g.shape(), gi.shape(), ix))
+                         : hp_t(0);
       store_hp(gi, ix, v);  // BUG: no sum over the broadcast dimensions
     });
   }
