@@ -174,6 +174,7 @@ void mse_vjp_typed(BackwardCall& bc, Reduction r) {
   Tensor rt = gt.defined() ? (dt ? gt : Tensor::empty(xt.shape(), xt.dtype())) : Tensor();
   T* px = rx.defined() ? rx.data<T>() : nullptr;
   T* pt = rt.defined() ? rt.data<T>() : nullptr;
+  if (!px && !pt) return;  // neither gradient wanted
   parallel_for(n, kGrain, [&](std::int64_t, std::int64_t b, std::int64_t e) {
     for (std::int64_t i = b; i < e; ++i) {
       const T v = ((x[i] - t[i]) * norm) * (elementwise ? g[i] : g[0]);
@@ -184,7 +185,7 @@ void mse_vjp_typed(BackwardCall& bc, Reduction r) {
     // those elements in float128 and round once.
     for (std::int64_t i = b; i < e; ++i) {
       const T gi = elementwise ? g[i] : g[0];
-      const T v = px ? px[i] : -pt[i];
+      const T v = px ? px[i] : (pt ? -pt[i] : T(0));
       if (std::isfinite(v) || !std::isfinite(x[i]) || !std::isfinite(t[i]) || !std::isfinite(gi))
         continue;
       const hp_t c = r == Reduction::mean ? hp_t(2) / hp_t(n) : hp_t(2);

@@ -61,7 +61,7 @@ hp_t reduced_bound(const std::vector<hp_t>& l, const std::vector<hp_t>& e, Reduc
     s += l[n];
   }
   const std::int64_t N = static_cast<std::int64_t>(l.size());
-  const hp_t es = se + (N > 1 ? gamma_n(N - 1, p) * gross : hp_t(0));
+  hp_t es = se + (N > 1 ? gamma_n(N - 1, p) * gross : hp_t(0));
   if (r == Reduction::sum) return es;
   return (1 + p.u) * es / hp_t(count) + p.u * bmp::abs(s) / hp_t(count) + p.denorm_min / 2;
 }
