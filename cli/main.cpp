@@ -6,6 +6,7 @@
 #include "optimized/core/parallel.hpp"
 #include "verify/harness/report.hpp"
 #include "verify/harness/runner.hpp"
+#include "verify/harness/training.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -287,10 +288,29 @@ int main(int argc, char** argv) {
   verify->add_flag("--grad", opts.grad,
                    "check VJPs: the reference against finite differences (Richardson, float128), "
                    "each backend against the reference under the op's gradient class");
+  verify->add_flag("--grad2", opts.grad2,
+                   "check second-order VJPs (the VJP of the VJP) of the ops that promise them: "
+                   "the reference against finite differences of its VJP, each backend against "
+                   "the reference under the op's second-order class");
   verify->add_flag("--bitwise", opts.bitwise,
                    "rerun every passed case (same settings, then 1, 2 and 3 threads) and require "
                    "the same bits wherever the implementation promises them");
   verify->add_flag("-v,--verbose", opts.verbose, "print every case");
+  // --train: the end-to-end MLP check (verify/harness/training.hpp).
+  bool train = false;
+  TrainOptions train_opts;
+  std::vector<std::string> train_optimizers;
+  verify->add_flag("--train", train,
+                   "train a 784-256-128-10 MLP (SGD and Adam) with the reference and the "
+                   "optimized backend; fail when a step leaves its running error bound "
+                   "(--variant takes op=variant pairs here)");
+  verify->add_option("--batch", train_opts.batch, "--train: batch size")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  verify->add_option("--steps", train_opts.steps, "--train: steps per optimizer")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  verify->add_option("--optimizer", train_optimizers, "--train: sgd,adam (default: both)");
 
   // eval
   auto* eval = app.add_subcommand("eval", "run one op on .npy inputs and write .npy outputs");
@@ -352,6 +372,14 @@ int main(int argc, char** argv) {
                       "cannot write " + p + ": directory " + parent.string() + " does not exist");
       }
 
+    if (train) {
+      train_opts.seed = opts.seed;
+      train_opts.dtypes = opts.dtypes;
+      train_opts.program = opts.program;
+      if (!train_optimizers.empty()) train_opts.optimizers = split_commas(train_optimizers);
+      train_opts.variants = parse_train_variants(opts.variant);
+      return run_training_check(train_opts, stdout).passed() ? 0 : 1;
+    }
     print_table_header(stdout);
     Report rep = run_verification(opts, [](const RowResult& r) { print_row(stdout, r); });
     print_problems(stdout, rep, opts);

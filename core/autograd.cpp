@@ -10,11 +10,16 @@ namespace vt::autograd {
 
 /// One recorded op application: the implementation, its call (the saved tensors), the input
 /// variables that need a gradient, and the versions of every variable whose value it saved.
+/// A VJP node (grad() with create_graph) records one op's VJP F(x, v) instead: its outputs are
+/// the gradients g_i (forward input i's shape), its inputs the forward inputs x then the
+/// output gradients v, and its backward is the op's double backward.
 struct Node {
   const Implementation* impl = nullptr;
-  OpCall call;                 // inputs in the compute dtype, attrs, outputs as computed
-  DType compute = DType::f64;  // dtype of the BackwardCall's grad tensors
-  std::vector<Shape> input_shapes;
+  bool is_vjp = false;
+  OpCall call;                      // inputs in the compute dtype, attrs, outputs as computed
+  std::vector<Tensor> vjp_v;        // VJP nodes: the output gradients v (compute dtype)
+  DType compute = DType::f64;       // dtype of the BackwardCall's grad tensors
+  std::vector<Shape> input_shapes;  // the forward's inputs
   std::vector<Shape> output_shapes;
   std::vector<DType> output_dtypes;
   std::vector<std::shared_ptr<VariableImpl>> inputs;  // null where no gradient is needed
@@ -109,13 +114,21 @@ std::vector<Node*> topological_order(Node* root) {
 }
 
 /// Everything that would make the pass fail, checked before any VJP runs.
-void check_node(const Node& n) {
+void check_node(const Node& n, bool create_graph) {
   if (n.freed)
     throw Error(n.impl->op, n.input_shapes,
                 "graph already freed: call backward(retain_graph=true) the first time");
-  if (!n.impl->backward)
+  if (!n.is_vjp && !n.impl->backward)
     throw Error(n.impl->op, n.input_shapes,
                 "no VJP registered for " + n.impl->backend + "/" + n.impl->variant);
+  if (n.is_vjp && !n.impl->double_backward)
+    throw Error(n.impl->op, n.input_shapes,
+                "no second-order VJP (double backward) registered for " + n.impl->backend + "/" +
+                    n.impl->variant + ": its gradient cannot be differentiated again");
+  if (n.is_vjp && create_graph)
+    throw Error(n.impl->op, n.input_shapes,
+                "third-order derivatives are not supported (create_graph through a gradient "
+                "that was itself computed with create_graph)");
   for (const Node::Saved& s : n.saved)
     if (*s.counter != s.version)
       throw Error(n.impl->op, n.input_shapes,
@@ -125,15 +138,101 @@ void check_node(const Node& n) {
                       "); recompute the forward after the assignment");
 }
 
-/// Adds a fresh contribution into a pending gradient, widening the pending buffer to the
-/// contribution's dtype first so float128 contributions are not rounded between additions.
-void add_pending(Tensor& pending, const Tensor& contribution) {
-  if (pending.defined() && width(contribution.dtype()) > width(pending.dtype()))
-    pending = pending.to(contribution.dtype());
-  accumulate_grad(pending, contribution);
+/// A variable that is not part of any graph (a gradient value in a pass without create_graph).
+Variable constant(Tensor t) { return Variable(std::move(t), false); }
+
+/// Adds a contribution into a pending gradient. Without create_graph both are private buffers:
+/// the pending one is widened to the contribution's dtype first (float128 contributions are not
+/// rounded between additions) and added into in place. With it, the sum is an `add` of the
+/// node's backend, recorded like any op so that it is differentiated too.
+void add_pending(Variable& pending, const Variable& contribution, bool create_graph,
+                 const Backend& be) {
+  if (!pending.defined()) {
+    pending = contribution;
+    return;
+  }
+  if (create_graph) {
+    pending = add(pending, contribution, be);
+    return;
+  }
+  Tensor& acc = pending.impl()->value;
+  if (width(contribution.dtype()) > width(acc.dtype())) acc = acc.to(contribution.dtype());
+  accumulate_grad(acc, contribution.value());
 }
 
-void run_backward(VariableImpl& root, const Tensor& grad_output, bool retain_graph) {
+/// Node n's backward: one contribution per entry of n.inputs (undefined where it is null) from
+/// the gradients of its outputs. With create_graph, the VJP of a first-order node is recorded as
+/// a VJP node, so its results can be differentiated again.
+std::vector<Variable> node_backward(Node& n, std::vector<Variable>& g_out, bool create_graph) {
+  g_out.resize(n.output_shapes.size());
+  std::vector<Tensor> g;
+  for (std::size_t o = 0; o < g_out.size(); ++o) {
+    if (!is_float(n.output_dtypes[o])) {
+      g.emplace_back();  // undefined: zero (integer outputs carry no gradient)
+    } else if (!g_out[o].defined()) {
+      g.push_back(Tensor::empty(n.output_shapes[o], n.compute));  // zeros
+    } else {
+      const Tensor& t = g_out[o].value();
+      g.push_back(t.dtype() == n.compute ? t : t.to(n.compute));
+    }
+  }
+  std::vector<Tensor> contrib;
+  for (std::size_t i = 0; i < n.inputs.size(); ++i) {
+    const Shape& shape = n.is_vjp && i >= n.input_shapes.size()
+                             ? n.call.outputs[i - n.input_shapes.size()].shape()
+                             : n.input_shapes[i];
+    contrib.push_back(n.inputs[i] ? Tensor::empty(shape, n.compute) : Tensor());
+  }
+  if (!n.is_vjp) {
+    BackwardCall bc{&n.call, g, contrib};
+    n.impl->backward(bc);
+  } else {
+    const auto mid = contrib.begin() + std::ptrdiff_t(n.input_shapes.size());
+    DoubleBackwardCall dc{&n.call, n.vjp_v, g, std::vector<Tensor>(contrib.begin(), mid),
+                          std::vector<Tensor>(mid, contrib.end())};
+    n.impl->double_backward(dc);
+  }
+
+  std::vector<Variable> out(contrib.size());
+  if (!create_graph || !g_grad_enabled) {
+    for (std::size_t i = 0; i < contrib.size(); ++i)
+      if (contrib[i].defined()) out[i] = constant(contrib[i]);
+    return out;
+  }
+  auto vn = std::make_shared<Node>();
+  vn->impl = n.impl;
+  vn->is_vjp = true;
+  vn->call = n.call;  // shares the saved tensors
+  vn->vjp_v = g;
+  vn->compute = n.compute;
+  vn->input_shapes = n.input_shapes;
+  vn->output_shapes = n.input_shapes;
+  vn->output_dtypes.assign(n.input_shapes.size(), n.compute);
+  vn->inputs = n.inputs;  // ∂/∂x where x needs a gradient
+  vn->saved = n.saved;
+  for (std::size_t o = 0; o < g_out.size(); ++o) {
+    const bool needs =
+        g_out[o].defined() && g_out[o].requires_grad() && is_float(n.output_dtypes[o]);
+    vn->inputs.push_back(needs ? g_out[o].impl() : nullptr);
+    if (needs) vn->saved.push_back({g_out[o].impl()->version, *g_out[o].impl()->version});
+  }
+  for (std::size_t i = 0; i < contrib.size(); ++i) {
+    if (!contrib[i].defined()) continue;
+    auto v = std::make_shared<VariableImpl>();
+    v->value = contrib[i];
+    v->grad_fn = vn;
+    v->output_index = i;
+    v->requires_grad = true;
+    out[i] = Variable(std::move(v));
+  }
+  return out;
+}
+
+/// The shared traversal of backward() and grad(). Returns the total gradient of each target
+/// (grad(): targets given, leaves' grad() untouched) or, with no targets, adds the pass's total
+/// into every reached leaf's grad() (backward()).
+std::vector<Variable> run_backward(VariableImpl& root, const Tensor& grad_output, bool retain_graph,
+                                   bool create_graph, const std::vector<Variable>* targets) {
   if (!root.requires_grad)
     throw Error("backward", {root.value.shape()},
                 "the variable does not require grad (no input of its computation requires "
@@ -153,57 +252,59 @@ void run_backward(VariableImpl& root, const Tensor& grad_output, bool retain_gra
     seed = grad_output.clone();  // fresh: accumulation may write into it
   }
 
-  std::unordered_map<VariableImpl*, Tensor> leaf_pending;
+  // Targets that are outputs of a node: their gradient is complete when that node is reached.
+  std::unordered_map<VariableImpl*, Variable> target_grads;
+  std::unordered_set<VariableImpl*> wanted;
+  if (targets)
+    for (const Variable& t : *targets) {
+      if (!t.defined()) throw Error("grad", {}, "an input Variable is undefined");
+      wanted.insert(t.impl().get());
+    }
+
+  std::unordered_map<VariableImpl*, Variable> leaf_pending;
   std::vector<VariableImpl*> leaf_order;  // deterministic flush order
-  auto to_leaf = [&](VariableImpl* v, const Tensor& g) {
+  const Backend root_backend = root.grad_fn ? Backend{root.grad_fn->impl->backend, ""} : Backend{};
+  auto to_leaf = [&](VariableImpl* v, const Variable& g, const Backend& be) {
+    if (targets && !wanted.count(v)) return;
     auto [it, inserted] = leaf_pending.try_emplace(v);
     if (inserted) leaf_order.push_back(v);
-    add_pending(it->second, g);
+    add_pending(it->second, g, create_graph, be);
   };
 
   std::vector<Node*> order;
   if (root.grad_fn) {
     order = topological_order(root.grad_fn.get());
-    for (const Node* n : order) check_node(*n);
+    for (const Node* n : order) check_node(*n, create_graph);
   }
-  std::unordered_map<Node*, std::vector<Tensor>> pending;
+  std::unordered_map<Node*, std::vector<Variable>> pending;
   if (root.grad_fn) {
-    std::vector<Tensor>& p = pending[root.grad_fn.get()];
+    std::vector<Variable>& p = pending[root.grad_fn.get()];
     p.resize(root.grad_fn->output_shapes.size());
-    add_pending(p[root.output_index], seed);
+    p[root.output_index] = constant(seed);
   } else {
-    to_leaf(&root, seed);
+    to_leaf(&root, constant(seed), root_backend);
   }
 
   for (Node* n : order) {
-    std::vector<Tensor> g_out = std::move(pending[n]);
+    std::vector<Variable> g_out = std::move(pending[n]);
     pending.erase(n);
-    g_out.resize(n->output_shapes.size());
-    BackwardCall bc;
-    bc.forward = &n->call;
-    for (std::size_t o = 0; o < g_out.size(); ++o) {
-      if (!is_float(n->output_dtypes[o])) {
-        bc.grad_outputs.emplace_back();  // undefined: zero (integer outputs carry no gradient)
-      } else if (!g_out[o].defined()) {
-        bc.grad_outputs.push_back(Tensor::empty(n->output_shapes[o], n->compute));  // zeros
-      } else {
-        bc.grad_outputs.push_back(g_out[o].dtype() == n->compute ? g_out[o]
-                                                                 : g_out[o].to(n->compute));
-      }
+    if (targets) {
+      // A target computed by this node: its gradient is complete now.
+      for (const Variable& t : *targets)
+        if (t.impl()->grad_fn.get() == n && t.impl()->output_index < g_out.size())
+          target_grads[t.impl().get()] = g_out[t.impl()->output_index];
     }
-    for (std::size_t i = 0; i < n->inputs.size(); ++i)
-      bc.grad_inputs.push_back(n->inputs[i] ? Tensor::empty(n->input_shapes[i], n->compute)
-                                            : Tensor());
-    n->impl->backward(bc);
+    const Backend be{n->impl->backend, ""};
+    std::vector<Variable> contrib = node_backward(*n, g_out, create_graph);
     for (std::size_t i = 0; i < n->inputs.size(); ++i) {
       VariableImpl* in = n->inputs[i].get();
       if (!in) continue;
       if (in->grad_fn) {
-        std::vector<Tensor>& p = pending[in->grad_fn.get()];
+        std::vector<Variable>& p = pending[in->grad_fn.get()];
         p.resize(in->grad_fn->output_shapes.size());
-        add_pending(p[in->output_index], bc.grad_inputs[i]);
+        add_pending(p[in->output_index], contrib[i], create_graph, be);
       } else {
-        to_leaf(in, bc.grad_inputs[i]);
+        to_leaf(in, contrib[i], be);
       }
     }
     if (!retain_graph) {
@@ -211,17 +312,34 @@ void run_backward(VariableImpl& root, const Tensor& grad_output, bool retain_gra
       n->call.outputs.clear();
       n->call.inputs.shrink_to_fit();
       n->call.outputs.shrink_to_fit();
+      n->vjp_v.clear();
       n->freed = true;
     }
   }
 
+  if (targets) {
+    std::vector<Variable> result;
+    for (const Variable& t : *targets) {
+      VariableImpl* v = t.impl().get();
+      if (auto it = leaf_pending.find(v); it != leaf_pending.end())
+        result.push_back(it->second);
+      else if (auto jt = target_grads.find(v); jt != target_grads.end())
+        result.push_back(jt->second);
+      else if (v == &root && !root.grad_fn)
+        result.push_back(constant(seed));
+      else
+        result.emplace_back();  // not reached: no gradient
+    }
+    return result;
+  }
   for (VariableImpl* v : leaf_order) {
-    const Tensor& g = leaf_pending[v];
+    const Tensor& g = leaf_pending[v].value();
     if (!v->grad.defined())
       v->grad = g.dtype() == v->value.dtype() ? g : g.to(v->value.dtype());
     else
       accumulate_grad(v->grad, g);
   }
+  return {};
 }
 
 // ---- shapes for the convenience functions ---------------------------------------------------
@@ -308,7 +426,14 @@ void Variable::assign(const Tensor& src) {
 }
 
 void Variable::backward(const Tensor& grad_output, bool retain_graph) const {
-  run_backward(checked(impl_), grad_output, retain_graph);
+  run_backward(checked(impl_), grad_output, retain_graph, false, nullptr);
+}
+
+std::vector<Variable> grad(const Variable& output, const std::vector<Variable>& inputs,
+                           const Tensor& grad_output, bool create_graph,
+                           std::optional<bool> retain_graph) {
+  return run_backward(checked(output.impl()), grad_output, retain_graph.value_or(create_graph),
+                      create_graph, &inputs);
 }
 
 void zero_grad(const std::vector<Variable>& vars) {

@@ -96,6 +96,19 @@ class Variable {
   std::shared_ptr<VariableImpl> impl_;
 };
 
+/// The gradients of `output` with respect to `inputs` (torch.autograd.grad): one Variable per
+/// input, undefined where the input is not reached from output. grad_output as in backward().
+/// Leaves' grad() are not touched. Inputs may be leaves or computed variables.
+/// With create_graph the computation of the gradients is itself recorded — each op's VJP as a
+/// node whose backward is the op's double backward (Implementation::double_backward), the sums
+/// of contributions as `add`s — so the results can be differentiated again: second order
+/// (Hessian-vector products). Differentiating through an op without a double backward, or a
+/// third time, is a vt::Error raised before any VJP runs. retain_graph defaults to
+/// create_graph (the graph is needed again to differentiate the gradients).
+std::vector<Variable> grad(const Variable& output, const std::vector<Variable>& inputs,
+                           const Tensor& grad_output = Tensor(), bool create_graph = false,
+                           std::optional<bool> retain_graph = std::nullopt);
+
 /// Sets every element of each variable's grad to zero.
 void zero_grad(const std::vector<Variable>& vars);
 

@@ -44,6 +44,51 @@ struct BackwardCall {
 };
 using BackwardFn = void (*)(BackwardCall&);
 
+/// Second-order call: the VJP of the VJP. The first-order map is F(x, v) = (g_i)_i with
+/// g_i = Σ_o J_{o,i}(x)ᵀ v_o (BackwardCall). Given cotangents w_i for the g_i, write
+///   grad_inputs[i]       = ∂⟨w, F(x, v)⟩/∂x_i  = Σ_o Σ_j (∂²⟨v_o, f_o⟩/∂x_i∂x_j) w_j
+///                          (input i's shape: a Hessian-vector contraction), and
+///   grad_grad_outputs[o] = ∂⟨w, F(x, v)⟩/∂v_o = Σ_j J_{o,j}(x) w_j
+///                          (output o's shape: the Jacobian-vector product of the forward),
+/// for every defined tensor among them, with BackwardCall's conventions: grad_outputs (v) and
+/// grad_grad_inputs (w) may be strided, undefined means zero; results are allocated by the
+/// caller in the compute dtype, overwritten (never accumulated), broadcast inputs summed back
+/// to their own shape, PyTorch's convention at non-differentiable points.
+struct DoubleBackwardCall {
+  const OpCall* forward = nullptr;
+  std::vector<Tensor> grad_outputs;       // v_o, output o's shape
+  std::vector<Tensor> grad_grad_inputs;   // w_i, input i's shape
+  std::vector<Tensor> grad_inputs;        // result: ∂⟨w, F⟩/∂x_i
+  std::vector<Tensor> grad_grad_outputs;  // result: ∂⟨w, F⟩/∂v_o
+};
+using DoubleBackwardFn = void (*)(DoubleBackwardCall&);
+
+/// The double backward of an op that is linear in its float inputs jointly (sum, mean, neg,
+/// add, reshape, …): its VJP F(x, v) = Jᵀv does not depend on x, so ∂⟨w, F⟩/∂x = 0, and
+/// ∂⟨w, F⟩/∂v = J·w = forward(w), computed by the implementation's own forward — so it carries
+/// exactly the forward's accuracy class. Undefined w_i are zeros.
+template <ForwardFn Forward>
+void linear_double_backward(DoubleBackwardCall& c) {
+  const OpCall& f = *c.forward;
+  for (Tensor& gx : c.grad_inputs)
+    if (gx.defined()) gx.copy_from(Tensor::empty({}, gx.dtype()));
+  bool wanted = false;
+  for (const Tensor& t : c.grad_grad_outputs) wanted = wanted || t.defined();
+  if (!wanted) return;
+  OpCall jvp{{}, f.attrs, {}};
+  for (std::size_t i = 0; i < f.inputs.size(); ++i) {
+    const bool given = i < c.grad_grad_inputs.size() && c.grad_grad_inputs[i].defined();
+    jvp.inputs.push_back(given || !is_float(f.inputs[i].dtype())
+                             ? (given ? c.grad_grad_inputs[i] : f.inputs[i])
+                             : Tensor::empty(f.inputs[i].shape(), f.inputs[i].dtype()));
+  }
+  for (std::size_t o = 0; o < f.outputs.size(); ++o)
+    jvp.outputs.push_back(o < c.grad_grad_outputs.size() && c.grad_grad_outputs[o].defined()
+                              ? c.grad_grad_outputs[o]
+                              : Tensor::empty(f.outputs[o].shape(), f.outputs[o].dtype()));
+  Forward(jvp);
+}
+
 namespace backend {
 inline constexpr const char* reference = "reference";
 inline constexpr const char* optimized = "optimized";
@@ -65,6 +110,7 @@ struct Implementation {
   std::vector<DType> dtypes;  // float dtypes it computes in (reference: float128)
   ForwardFn forward = nullptr;
   BackwardFn backward = nullptr;
+  DoubleBackwardFn double_backward = nullptr;  // second order (elementwise ops, matmul)
   Determinism determinism = Determinism::bitwise;
   std::string determinism_note;  // why, when it is not `bitwise`
   bool planted_bug = false;      // a mutant: exists to prove the harness flags it
@@ -135,6 +181,28 @@ struct Registrar {
                     .dtypes = {::vt::DType::f32, ::vt::DType::f64},    \
                     .forward = fn,                                     \
                     .backward = vjp,                                   \
+                    .technique = how})
+
+/// Forward, VJP and second-order VJP:
+/// VT_REGISTER_REFERENCE_VJP2(mul, mul_reference, mul_vjp_reference, mul_vjp2_reference, "how").
+#define VT_REGISTER_REFERENCE_VJP2(op_name, fn, vjp, vjp2, how) \
+  VT_REGISTER_IMPL({.op = #op_name,                             \
+                    .backend = ::vt::backend::reference,        \
+                    .variant = "float128",                      \
+                    .dtypes = {::vt::DType::hp},                \
+                    .forward = fn,                              \
+                    .backward = vjp,                            \
+                    .double_backward = vjp2,                    \
+                    .technique = how})
+/// VT_REGISTER_OPTIMIZED_VJP2(mul, "loop", mul_forward, mul_vjp, mul_vjp2, "how").
+#define VT_REGISTER_OPTIMIZED_VJP2(op_name, variant_name, fn, vjp, vjp2, how) \
+  VT_REGISTER_IMPL({.op = #op_name,                                           \
+                    .backend = ::vt::backend::optimized,                      \
+                    .variant = variant_name,                                  \
+                    .dtypes = {::vt::DType::f32, ::vt::DType::f64},           \
+                    .forward = fn,                                            \
+                    .backward = vjp,                                          \
+                    .double_backward = vjp2,                                  \
                     .technique = how})
 
 /// Build identification carried by reports: git revision and compiler/flags summary.

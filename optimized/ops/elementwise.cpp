@@ -1,5 +1,6 @@
 // optimized/ops/elementwise.cpp — float32/float64 binary elementwise ops with broadcasting, and
-// their VJPs (partials per output element, folded onto broadcast inputs; section "VJPs").
+// their VJPs (partials per output element, folded onto broadcast inputs; section "VJPs") and
+// second-order VJPs (section "Second order").
 // Shaped this way because: a scalar functor per op plugged into one loop engine
 // (optimized/core/loops.hpp) whose unit-stride and scalar-operand loops GCC vectorizes
 // (-O3 -march=native: 512-bit for add/sub/mul/div/maximum/minimum; pow calls libm per element).
@@ -398,6 +399,227 @@ void binary_vjp(BackwardCall& bc) {
   }
 }
 
+// ---- Second order
+// -------------------------------------------------------------------------------- Formulas:
+// reference/ops/elementwise.hpp ("Second order"); the same expressions, operation for operation, so
+// that zeros, infinities and NaN come out where the reference's do. add and sub: h = wa ± wb is one
+// IEEE operation in T on the loop engine (exact), and ta = tb = 0. The others evaluate each element
+// in a wider type C and round once to T: C = double for float32 (holds every product and quotient
+// of up to four float operands without over- or underflow, so no intermediate leaves the range
+// where the reference's is finite, and one operation then rounding is correctly rounded: 53 ≥ 2·24
+// + 2), C = long double for float64 (same range argument, 64-bit significand); pow in long double
+// for both (a^(b−2) of float operands already overflows double, and 0·inf there would be NaN where
+// the reference has 0). A broadcast input's result is summed in C in the output's row-major order
+// and rounded once (thread-count independent). Error analyses: verify/ops/elementwise.cpp ("Second
+// order").
+
+template <class C>
+C zero_c(C, C, C, C, C) {
+  return C(0);
+}
+template <class C>
+C max_part(C g, C a, C b, bool first) {  // maximum's first-order partial, g·m
+  if (a == b) return g * C(0.5);
+  return (first ? a < b : b < a) ? C(0) : g;
+}
+template <class C>
+C min_part(C g, C a, C b, bool first) {
+  if (a == b) return g * C(0.5);
+  return (first ? a > b : b > a) ? C(0) : g;
+}
+template <class C>
+C c_pow(C a, C b) {
+  return std::pow(a, b);
+}
+template <class C>
+C c_log(C a) {
+  return std::log(a);
+}
+
+struct MulSecond {
+  template <class C>
+  static C jvp(C, C a, C b, C wa, C wb) {
+    return wa * b + wb * a;
+  }
+  template <class C>
+  static C hvp_a(C v, C, C, C, C wb) {
+    return v * wb;
+  }
+  template <class C>
+  static C hvp_b(C v, C, C, C wa, C) {
+    return v * wa;
+  }
+};
+struct DivSecond {
+  template <class C>
+  static C jvp(C, C a, C b, C wa, C wb) {
+    return wa / b + -wb * a / (b * b);
+  }
+  template <class C>
+  static C hvp_a(C v, C, C b, C, C wb) {
+    return -v * wb / (b * b);
+  }
+  template <class C>
+  static C hvp_b(C v, C a, C b, C wa, C wb) {
+    return v * (2 * wb * a / b - wa) / (b * b);
+  }
+};
+struct MaximumSecond {
+  template <class C>
+  static C jvp(C, C a, C b, C wa, C wb) {
+    return max_part(wa, a, b, true) + max_part(wb, a, b, false);
+  }
+  template <class C>
+  static C hvp_a(C, C, C, C, C) {
+    return C(0);
+  }
+  template <class C>
+  static C hvp_b(C, C, C, C, C) {
+    return C(0);
+  }
+};
+struct MinimumSecond {
+  template <class C>
+  static C jvp(C, C a, C b, C wa, C wb) {
+    return min_part(wa, a, b, true) + min_part(wb, a, b, false);
+  }
+  template <class C>
+  static C hvp_a(C, C, C, C, C) {
+    return C(0);
+  }
+  template <class C>
+  static C hvp_b(C, C, C, C, C) {
+    return C(0);
+  }
+};
+struct PowSecond {
+  static constexpr bool long_double = true;
+  template <class C>
+  static C jvp(C, C a, C b, C wa, C wb) {
+    const C ga = b == 0 ? C(0) : wa * (b * c_pow(a, b - 1));
+    const C gb = a == 0 && b >= 0 ? C(0) : wb * c_pow(a, b) * c_log(a);
+    return ga + gb;
+  }
+  template <class C>
+  static C hvp_a(C v, C a, C b, C wa, C wb) {
+    const C from_ga = b == 0 ? C(0) : wa * (b * (b - 1) * c_pow(a, b - 2));
+    const C from_gb = a == 0 && b >= 0 ? C(0) : wb * (c_pow(a, b - 1) * (1 + b * c_log(a)));
+    return v * (from_ga + from_gb);
+  }
+  template <class C>
+  static C hvp_b(C v, C a, C b, C wa, C wb) {
+    const C from_ga = b == 0 ? C(0) : wa * (c_pow(a, b - 1) * (1 + b * c_log(a)));
+    const C from_gb = a == 0 && b >= 0 ? C(0) : wb * (c_pow(a, b) * (c_log(a) * c_log(a)));
+    return v * (from_ga + from_gb);
+  }
+};
+
+/// The compute type of an op's second order for target T.
+template <class S, class T>
+using Compute = std::conditional_t < requires {
+  S::long_double;
+}
+, long double, Wide < T >> ;
+
+/// dst = round_T(f(v, a, b, wa, wb)) per output element (f in C), or — for a broadcast input
+/// (dst's shape is not the output's) — Σ f(…) over the broadcast dimensions, in C in the output's
+/// row-major order, rounded once. in = {v, a, b, wa, wb}, each broadcastable to `os`.
+template <class T, class C, class F>
+void second_apply(const Tensor& dst, const Shape& os, const std::array<Tensor, 5>& in, F f) {
+  if (dst.shape() == os) {
+    elementwise_n<T, 5>(dst, in, [f](T v, T a, T b, T wa, T wb) {
+      return static_cast<T>(f(C(v), C(a), C(b), C(wa), C(wb)));
+    });
+    return;
+  }
+  const Shape& is = dst.shape();
+  const std::size_t lead = os.size() - is.size();
+  const Strides cs = contiguous_strides(is);
+  std::vector<C> acc(static_cast<std::size_t>(dst.numel()), C(0));
+  std::array<View<T>, 5> x;
+  for (std::size_t k = 0; k < 5; ++k) x[k] = in[k].expand(os).template view<T>();
+  for_each_index(os, [&](const auto& i) {
+    std::int64_t k = 0;
+    for (std::size_t d = 0; d < is.size(); ++d)
+      if (is[d] != 1) k += i[lead + d] * cs[d];
+    acc[static_cast<std::size_t>(k)] +=
+        f(C(x[0][i]), C(x[1][i]), C(x[2][i]), C(x[3][i]), C(x[4][i]));
+  });
+  const View<T> out = dst.view<T>();
+  std::size_t k = 0;
+  for_each_index(is, [&](const auto& i) { out[i] = static_cast<T>(acc[k++]); });
+}
+
+/// v, w_a, w_b of a DoubleBackwardCall, zeros (0-d, broadcast) where undefined.
+struct SecondOperands {
+  Tensor v, wa, wb;
+};
+SecondOperands second_operands(const DoubleBackwardCall& dc, DType t) {
+  const auto given = [&](const std::vector<Tensor>& ts, std::size_t i) {
+    return i < ts.size() && ts[i].defined() ? ts[i] : Tensor::empty({}, t);
+  };
+  return {given(dc.grad_outputs, 0), given(dc.grad_grad_inputs, 0), given(dc.grad_grad_inputs, 1)};
+}
+
+template <class T, class S>
+void binary_vjp2_typed(DoubleBackwardCall& dc) {
+  using C = Compute<S, T>;
+  const OpCall& c = *dc.forward;
+  const Shape& os = c.outputs.at(0).shape();
+  const SecondOperands w = second_operands(dc, dc.forward->outputs.at(0).dtype());
+  const std::array<Tensor, 5> in = {w.v, c.inputs.at(0), c.inputs.at(1), w.wa, w.wb};
+  if (!dc.grad_grad_outputs.empty() && dc.grad_grad_outputs[0].defined())
+    second_apply<T, C>(dc.grad_grad_outputs[0], os, in,
+                       [](C v, C a, C b, C wa, C wb) { return S::jvp(v, a, b, wa, wb); });
+  if (dc.grad_inputs.size() > 0 && dc.grad_inputs[0].defined())
+    second_apply<T, C>(dc.grad_inputs[0], os, in,
+                       [](C v, C a, C b, C wa, C wb) { return S::hvp_a(v, a, b, wa, wb); });
+  if (dc.grad_inputs.size() > 1 && dc.grad_inputs[1].defined())
+    second_apply<T, C>(dc.grad_inputs[1], os, in,
+                       [](C v, C a, C b, C wa, C wb) { return S::hvp_b(v, a, b, wa, wb); });
+}
+
+/// add (sign = +1) and sub (−1): h = wa ± wb, one IEEE operation in T; ta = tb = 0.
+template <class T, bool Subtract>
+void linear_vjp2_typed(DoubleBackwardCall& dc) {
+  const SecondOperands w = second_operands(dc, dc.forward->outputs.at(0).dtype());
+  if (!dc.grad_grad_outputs.empty() && dc.grad_grad_outputs[0].defined()) {
+    if constexpr (Subtract)
+      elementwise<T, 2>(dc.grad_grad_outputs[0], {w.wa, w.wb}, Sub<T>{});
+    else
+      elementwise<T, 2>(dc.grad_grad_outputs[0], {w.wa, w.wb}, Add<T>{});
+  }
+  for (Tensor& g : dc.grad_inputs)
+    if (g.defined()) g.copy_from(Tensor::empty({}, g.dtype()));  // zero
+}
+
+template <void (*F32)(DoubleBackwardCall&), void (*F64)(DoubleBackwardCall&)>
+void dispatch_vjp2(DoubleBackwardCall& dc) {
+  const Tensor& y = dc.forward->outputs.at(0);
+  switch (y.dtype()) {
+    case DType::f32:
+      F32(dc);
+      break;
+    case DType::f64:
+      F64(dc);
+      break;
+    default:
+      throw Error("", {y.shape()},
+                  "optimized backend supports float32 and float64, not " +
+                      std::string(dtype_name(y.dtype())));
+  }
+}
+template <class S>
+void binary_vjp2(DoubleBackwardCall& dc) {
+  dispatch_vjp2<binary_vjp2_typed<float, S>, binary_vjp2_typed<double, S>>(dc);
+}
+void add_vjp2(DoubleBackwardCall& dc) {
+  dispatch_vjp2<linear_vjp2_typed<float, false>, linear_vjp2_typed<double, false>>(dc);
+}
+void sub_vjp2(DoubleBackwardCall& dc) {
+  dispatch_vjp2<linear_vjp2_typed<float, true>, linear_vjp2_typed<double, true>>(dc);
+}
+
 void add_forward(OpCall& c) { elementwise_call<Add, 2>(c, "add"); }
 void sub_forward(OpCall& c) { elementwise_call<Sub, 2>(c, "sub"); }
 void mul_forward(OpCall& c) { elementwise_call<Mul, 2>(c, "mul"); }
@@ -406,25 +628,32 @@ void maximum_forward(OpCall& c) { elementwise_call<Maximum, 2>(c, "maximum"); }
 void minimum_forward(OpCall& c) { elementwise_call<Minimum, 2>(c, "minimum"); }
 void pow_forward(OpCall& c) { elementwise_call<Pow, 2>(c, "pow"); }
 
-#define VT_OPTIMIZED_BINARY(name, partials, how) \
-  VT_REGISTER_OPTIMIZED_VJP(name, "loop", name##_forward, binary_vjp<partials>, how)
+#define VT_OPTIMIZED_BINARY(name, partials, vjp2, how) \
+  VT_REGISTER_OPTIMIZED_VJP2(name, "loop", name##_forward, binary_vjp<partials>, vjp2, how)
 
-VT_OPTIMIZED_BINARY(add, AddPartials,
-                    "vectorized broadcast loop, threaded over chunks; VJP folded by sum_to_shape");
-VT_OPTIMIZED_BINARY(sub, SubPartials,
-                    "vectorized broadcast loop, threaded over chunks; VJP folded by sum_to_shape");
-VT_OPTIMIZED_BINARY(mul, MulPartials,
-                    "vectorized broadcast loop, threaded over chunks; VJP folded by sum_to_shape");
-VT_OPTIMIZED_BINARY(div, DivPartials,
+VT_OPTIMIZED_BINARY(add, AddPartials, add_vjp2,
+                    "vectorized broadcast loop, threaded over chunks; VJP folded by sum_to_shape; "
+                    "second order wa + wb on the same loop");
+VT_OPTIMIZED_BINARY(sub, SubPartials, sub_vjp2,
+                    "vectorized broadcast loop, threaded over chunks; VJP folded by sum_to_shape; "
+                    "second order wa − wb on the same loop");
+VT_OPTIMIZED_BINARY(mul, MulPartials, binary_vjp2<MulSecond>,
+                    "vectorized broadcast loop, threaded over chunks; VJP folded by sum_to_shape; "
+                    "second order per element in double (float32) / long double (float64)");
+VT_OPTIMIZED_BINARY(div, DivPartials, binary_vjp2<DivSecond>,
                     "vectorized broadcast loop, threaded over chunks; VJP −g·a/b² via double "
-                    "(float32) or with a long double fallback (float64)");
-VT_OPTIMIZED_BINARY(maximum, MaximumPartials,
-                    "broadcast loop, IEEE 754-2019 maximum; VJP splits ties g/2");
-VT_OPTIMIZED_BINARY(minimum, MinimumPartials,
-                    "broadcast loop, IEEE 754-2019 minimum; VJP splits ties g/2");
-VT_OPTIMIZED_BINARY(pow, PowPartials,
+                    "(float32) or with a long double fallback (float64); second order per "
+                    "element in double (float32) / long double (float64)");
+VT_OPTIMIZED_BINARY(maximum, MaximumPartials, binary_vjp2<MaximumSecond>,
+                    "broadcast loop, IEEE 754-2019 maximum; VJP splits ties g/2; second order "
+                    "wa·m_a + wb·m_b in double (float32) / long double (float64)");
+VT_OPTIMIZED_BINARY(minimum, MinimumPartials, binary_vjp2<MinimumSecond>,
+                    "broadcast loop, IEEE 754-2019 minimum; VJP splits ties g/2; second order "
+                    "wa·m_a + wb·m_b in double (float32) / long double (float64)");
+VT_OPTIMIZED_BINARY(pow, PowPartials, binary_vjp2<PowSecond>,
                     "broadcast loop over glibc pow/powf; VJP from ŷ/a and ŷ·log a (float64, long "
-                    "double fallback) or in double (float32)");
+                    "double fallback) or in double (float32); second order per element in long "
+                    "double (powl/logl)");
 
 }  // namespace
 }  // namespace vt::opt

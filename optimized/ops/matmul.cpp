@@ -1,5 +1,5 @@
-// optimized/ops/matmul.cpp — float32/float64 matmul (np.matmul semantics) and its VJP on
-// OpenBLAS GEMM.
+// optimized/ops/matmul.cpp — float32/float64 matmul (np.matmul semantics), its VJP and its
+// second-order VJP on OpenBLAS GEMM.
 // Shaped this way because: the product itself is OpenBLAS's cblas_sgemm/cblas_dgemm, one call
 // per batch element, and everything around it exists only to keep that call unobstructed —
 // every operand whose matrix strides BLAS can describe (unit column stride: NoTrans with
@@ -28,6 +28,7 @@
 #include "core/registry.hpp"
 #include "core/tensor.hpp"
 #include "optimized/core/broadcast_grad.hpp"
+#include "optimized/core/loops.hpp"
 #include "optimized/core/parallel.hpp"
 
 #include <cblas.h>
@@ -457,19 +458,120 @@ void matmul_vjp(BackwardCall& bc) {
   }
 }
 
+// ---- second-order VJP -------------------------------------------------------------------------
+// ∂A = V·W_Bᵀ and ∂B = W_Aᵀ·V are the first-order VJP of the products A·W_B and W_A·B (so they take
+// its path: GEMMs, folding by sum_to_shape); ∂V = W_A·B + A·W_B is two GEMMs (the first straight
+// into the result, the second into a temporary) and one vectorized elementwise addition. A sum of
+// two overflowed products (+inf + −inf = NaN where the exact value may be finite or infinite of
+// one sign) is repaired as in the forward: every non-finite element is recomputed in float128 as
+// Σ_k W_A,ik B_kj + Σ_k A_ik W_B,kj (each sum k ascending, then added, as the reference does) and
+// rounded to T.
+
+/// h (matmul's output shape) = wa @ b + a @ wb.
+template <class T>
+void matmul_jvp_typed(const Tensor& a, const Tensor& b, const Tensor& wa, const Tensor& wb,
+                      const Tensor& h) {
+  multiply<T>(wa, b, h);
+  const Tensor t = Tensor::empty(h.shape(), h.dtype());
+  multiply<T>(a, wb, t);
+  elementwise<T, 2>(h, {h, t}, [](T x, T y) { return x + y; });
+  // Full forms: (batch…, M, K), (batch…, K, N), (batch…, M, N).
+  const bool a1 = a.ndim() == 1, b1 = b.ndim() == 1;
+  Tensor H = b1 ? h.unsqueeze(h.ndim()) : h;
+  if (a1) H = H.unsqueeze(H.ndim() - 1);
+  const View<T> hv = H.view<T>();
+  bool any = false;
+  for_each_index(hv.shape,
+                 [&](const std::vector<std::int64_t>& i) { any = any || !std::isfinite(hv[i]); });
+  if (!any) return;
+  Shape sa(hv.shape.begin(), hv.shape.end() - 2), sb = sa;
+  const std::int64_t K = a.dim(-1);
+  sa.insert(sa.end(), {hv.shape[hv.shape.size() - 2], K});
+  sb.insert(sb.end(), {K, hv.shape.back()});
+  const auto full = [&](const Tensor& x, bool one_d, std::int64_t axis, const Shape& s) {
+    return (one_d ? x.unsqueeze(axis) : x).expand(s);
+  };
+  const View<T> A = full(a, a1, 0, sa).template view<T>(),
+                WA = full(wa, a1, 0, sa).template view<T>();
+  const View<T> B = full(b, b1, 1, sb).template view<T>(),
+                WB = full(wb, b1, 1, sb).template view<T>();
+  const std::size_t nd = hv.shape.size();
+  for_each_index(hv.shape, [&](const std::vector<std::int64_t>& idx) {
+    if (std::isfinite(hv[idx])) return;
+    std::vector<std::int64_t> ik = idx, kj = idx;
+    hp_t s1 = 0, s2 = 0;
+    for (std::int64_t k = 0; k < K; ++k) {
+      ik[nd - 1] = k;
+      kj[nd - 2] = k;
+      s1 += hp_t(WA[ik]) * hp_t(B[kj]);
+      s2 += hp_t(A[ik]) * hp_t(WB[kj]);
+    }
+    hv[idx] = static_cast<T>(s1 + s2);
+  });
+}
+
+/// Tensor i of ts, or zeros of `shape` (dtype t) when it is undefined: undefined means zero.
+Tensor or_zeros(const std::vector<Tensor>& ts, std::size_t i, const Shape& shape, DType t) {
+  return i < ts.size() && ts[i].defined() ? ts[i] : Tensor::empty(shape, t);
+}
+
+template <class T>
+void matmul_vjp2_typed(DoubleBackwardCall& dc) {
+  const OpCall& f = *dc.forward;
+  const Tensor& a = f.inputs.at(0);
+  const Tensor& b = f.inputs.at(1);
+  const DType t = a.dtype();
+  const Tensor v = or_zeros(dc.grad_outputs, 0, f.outputs.at(0).shape(), t);
+  const Tensor wa = or_zeros(dc.grad_grad_inputs, 0, a.shape(), t);
+  const Tensor wb = or_zeros(dc.grad_grad_inputs, 1, b.shape(), t);
+  if (dc.grad_inputs.size() > 0 && dc.grad_inputs[0].defined()) {
+    const OpCall a_wb{{a, wb}, f.attrs, f.outputs};
+    BackwardCall bc{&a_wb, {v}, {dc.grad_inputs[0], Tensor()}};
+    matmul_vjp_typed<T>(bc);
+  }
+  if (dc.grad_inputs.size() > 1 && dc.grad_inputs[1].defined()) {
+    const OpCall wa_b{{wa, b}, f.attrs, f.outputs};
+    BackwardCall bc{&wa_b, {v}, {Tensor(), dc.grad_inputs[1]}};
+    matmul_vjp_typed<T>(bc);
+  }
+  if (!dc.grad_grad_outputs.empty() && dc.grad_grad_outputs[0].defined())
+    matmul_jvp_typed<T>(a, b, wa, wb, dc.grad_grad_outputs[0]);
+}
+
+void matmul_vjp2(DoubleBackwardCall& dc) {
+  const Tensor& a = dc.forward->inputs.at(0);
+  const Tensor& b = dc.forward->inputs.at(1);
+  if (a.ndim() == 0 || b.ndim() == 0)
+    throw Error("matmul", {a.shape(), b.shape()}, "operands must have at least one dimension");
+  switch (a.dtype()) {
+    case DType::f32:
+      matmul_vjp2_typed<float>(dc);
+      break;
+    case DType::f64:
+      matmul_vjp2_typed<double>(dc);
+      break;
+    default:
+      throw Error("matmul", {a.shape(), b.shape()},
+                  "optimized backend supports float32 and float64, not " +
+                      std::string(dtype_name(a.dtype())));
+  }
+}
+
 VT_REGISTER_IMPL({.op = "matmul",
                   .backend = backend::optimized,
                   .variant = "openblas",
                   .dtypes = {DType::f32, DType::f64},
                   .forward = matmul_forward,
                   .backward = matmul_vjp,
+                  .double_backward = matmul_vjp2,
                   .determinism = Determinism::per_thread_count,
                   .determinism_note = "OpenBLAS partitions a threaded GEMM by thread count, and "
                                       "the partitions round differently",
                   .technique = "cblas_sgemm/dgemm per batch element, strided operands in place "
                                "(NoTrans/Trans + ld), packing only what BLAS cannot describe; "
                                "non-finite results recomputed in float128; VJP G·Bᵀ and Aᵀ·G "
-                               "the same way, broadcast batch dims folded by sum_to_shape"});
+                               "the same way, broadcast batch dims folded by sum_to_shape; second "
+                               "order V·W_Bᵀ, W_Aᵀ·V, W_A·B + A·W_B the same way"});
 
 }  // namespace
 }  // namespace vt::opt

@@ -690,11 +690,15 @@ void logsumexp_forward(OpCall& c) { reduction_call(c, Kind::logsumexp, "logsumex
 #define VT_OPTIMIZED_REDUCTION(name, variant_name, how) \
   VT_REGISTER_OPTIMIZED_VJP(name, variant_name, name##_forward, name##_vjp, how)
 
-VT_OPTIMIZED_REDUCTION(sum, "blocked_lanes",
-                       "64/32 accumulator lanes per 4096-element block, blocks added in order; "
-                       "VJP g broadcast");
-VT_OPTIMIZED_REDUCTION(mean, "blocked_lanes",
-                       "blocked-lanes sum, then one division by n; VJP g/n broadcast");
+// sum and mean are linear: their double backward is the forward applied to w (registry.hpp).
+VT_REGISTER_OPTIMIZED_VJP2(sum, "blocked_lanes", sum_forward, sum_vjp,
+                           linear_double_backward<sum_forward>,
+                           "64/32 accumulator lanes per 4096-element block, blocks added in "
+                           "order; VJP g broadcast; second order: the sum of w");
+VT_REGISTER_OPTIMIZED_VJP2(mean, "blocked_lanes", mean_forward, mean_vjp,
+                           linear_double_backward<mean_forward>,
+                           "blocked-lanes sum, then one division by n; VJP g/n broadcast; second "
+                           "order: the mean of w");
 VT_OPTIMIZED_REDUCTION(max, "lanes",
                        "NaN-propagating max in independent lanes; VJP g/ties at the maxima");
 VT_OPTIMIZED_REDUCTION(min, "lanes",

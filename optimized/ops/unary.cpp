@@ -1,5 +1,5 @@
 // optimized/ops/unary.cpp — float32/float64 unary elementwise ops (neg, abs, sqrt, relu, exp,
-// log, tanh, sigmoid, gelu) and their VJPs (section "VJPs").
+// log, tanh, sigmoid, gelu), their VJPs (section "VJPs") and second-order VJPs ("Second order").
 // Shaped this way because: a scalar functor per op plugged into the one loop engine
 // (optimized/core/loops.hpp), whose unit-stride loop GCC vectorizes for the single-instruction
 // ops. Checked with -fopt-info-vec-optimized on this file (GCC 12, -O3 -march=native): the
@@ -15,8 +15,10 @@
 #include "optimized/core/loops.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
+#include <utility>
 
 // sqrt vectorizes (vsqrtps/vsqrtpd) because the project builds with -fno-math-errno.
 
@@ -269,52 +271,70 @@ struct GeluGrad<double> {
   }
 };
 
-// out[i] = f(a[i], b[i], c[i]) over out's shape (a, b, c broadcast to it). The loop engine has
-// one- and two-operand kernels; this is the three-operand one exp's VJP needs: a flat loop on the
-// thread pool when every operand is contiguous, rows of the innermost dimension otherwise.
-template <class T, class F>
-void elementwise3(const Tensor& out, const Tensor& a_t, const Tensor& b_t, const Tensor& c_t, F f) {
+// out[i] = f(a[i], b[i], …) over out's shape (every operand broadcast to it). The loop engine has
+// one- and two-operand kernels; this is the three- and four-operand one exp's VJP and the second
+// order need: a flat loop on the thread pool when every operand is contiguous, rows of the
+// innermost dimension otherwise. Elementwise, so the result never depends on the thread count.
+template <class T, std::size_t N, class F, std::size_t... K>
+T apply_at(const F& f, const std::array<const T*, N>& p, const std::array<std::int64_t, N>& off,
+           std::index_sequence<K...>) {
+  return f(p[K][off[K]]...);
+}
+template <class T, std::size_t N, class F>
+void elementwise_n(const Tensor& out, const std::array<Tensor, N>& in_t, F f) {
   const std::int64_t n = out.numel();
   if (n == 0) return;
-  const Tensor a = a_t.expand(out.shape()), b = b_t.expand(out.shape()),
-               c = c_t.expand(out.shape());
+  constexpr auto ks = std::make_index_sequence<N>{};
+  std::array<Tensor, N> in;
+  std::array<const T*, N> p;
+  bool contiguous = out.is_contiguous();
+  for (std::size_t k = 0; k < N; ++k) {
+    in[k] = in_t[k].expand(out.shape());
+    p[k] = in[k].template data<T>();
+    contiguous = contiguous && in[k].is_contiguous();
+  }
   T* const o = out.data<T>();
-  const T* const pa = a.data<T>();
-  const T* const pb = b.data<T>();
-  const T* const pc = c.data<T>();
-  if (out.is_contiguous() && a.is_contiguous() && b.is_contiguous() && c.is_contiguous()) {
+  const Shape& s = out.shape();
+  const std::size_t nd = s.size();
+  if (contiguous || nd == 0) {
     parallel_for(n, kElementwiseGrain, [&](std::int64_t, std::int64_t lo, std::int64_t hi) {
-      for (std::int64_t i = lo; i < hi; ++i) o[i] = f(pa[i], pb[i], pc[i]);
+      for (std::int64_t i = lo; i < hi; ++i) {
+        std::array<std::int64_t, N> off;
+        off.fill(i);
+        o[i] = apply_at(f, p, off, ks);
+      }
     });
     return;
   }
-  const Shape& s = out.shape();
-  const std::size_t nd = s.size();
   const std::int64_t inner = s[nd - 1], rows = n / inner;
-  const std::int64_t so = out.strides()[nd - 1], sa = a.strides()[nd - 1], sb = b.strides()[nd - 1],
-                     sc = c.strides()[nd - 1];
+  const std::int64_t so = out.strides()[nd - 1];
+  std::array<std::int64_t, N> si;
+  for (std::size_t k = 0; k < N; ++k) si[k] = in[k].strides()[nd - 1];
   parallel_for(
       rows, std::max<std::int64_t>(1, kElementwiseGrain / inner),
       [&](std::int64_t, std::int64_t rb, std::int64_t re) {
         for (std::int64_t r = rb; r < re; ++r) {
-          std::int64_t rem = r, oo = 0, ao = 0, bo = 0, co = 0;
+          std::int64_t rem = r, oo = 0;
+          std::array<std::int64_t, N> base{};
           for (std::size_t d = nd - 1; d-- > 0;) {
             const std::int64_t i = rem % s[d];
             rem /= s[d];
             oo += i * out.strides()[d];
-            ao += i * a.strides()[d];
-            bo += i * b.strides()[d];
-            co += i * c.strides()[d];
+            for (std::size_t k = 0; k < N; ++k) base[k] += i * in[k].strides()[d];
           }
-          for (std::int64_t i = 0; i < inner; ++i)
-            o[oo + i * so] = f(pa[ao + i * sa], pb[bo + i * sb], pc[co + i * sc]);
+          for (std::int64_t i = 0; i < inner; ++i) {
+            std::array<std::int64_t, N> off;
+            for (std::size_t k = 0; k < N; ++k) off[k] = base[k] + i * si[k];
+            o[oo + i * so] = apply_at(f, p, off, ks);
+          }
         }
       },
       n);
 }
 
 // Which tensors a VJP functor reads after g: the forward input x, the forward output y, or both.
-enum class Reads { g_only, x, y, y_and_x };
+// `none`: the second-order functor of an op whose f'' is 0 (nothing is read; zeros are written).
+enum class Reads { none, g_only, x, y, y_and_x };
 
 template <class T, template <class> class F, Reads R>
 void unary_vjp_t(const Tensor& grad, const Tensor& g, const Tensor& x, const Tensor& y) {
@@ -325,7 +345,7 @@ void unary_vjp_t(const Tensor& grad, const Tensor& g, const Tensor& x, const Ten
   else if constexpr (R == Reads::y)
     elementwise<T, 2>(grad, {g, y}, F<T>{});
   else
-    elementwise3<T>(grad, g, y, x, F<T>{});
+    elementwise_n<T, 3>(grad, {g, y, x}, F<T>{});
 }
 
 /// grad_inputs[0] = f'(x)·g for float32/float64; an undefined g means zero.
@@ -354,6 +374,194 @@ void unary_vjp(BackwardCall& bc) {
   }
 }
 
+// ---- Second order ------------------------------------------------------------------------------
+// grad_grad_outputs[0] = w·f'(x) is the first-order functor applied to w (same loop, same values
+// as the VJP of w). grad_inputs[0] = w·v·f''(x) is one functor per op over (w, v, ŷ), (w, v, x) or
+// (w, v, ŷ, x), reading the forward output where PyTorch's double backward does (sqrt, exp, tanh,
+// sigmoid: f'' written in y), x otherwise (log, gelu); neg, abs, relu have f'' = 0 and write +0.
+// float32 evaluates in double, where w·v and ŷ² are exact and nothing overflows or underflows,
+// and rounds once; float64 orders its operations so that no intermediate overflows or underflows
+// unless the result does. Error analyses: verify/ops/unary.cpp ("second-order bounds").
+
+// −w·v/(4ŷ³). float32: 4ŷ² exact in double, one rounding for ·ŷ, one for the quotient. float64:
+// ((w·v)/(4ŷ)/ŷ)/ŷ — the magnitudes move monotonically towards the result's, so an intermediate
+// only overflows (underflows) where the result does (or its underflow is divided by ŷ ≥ 1 later).
+// ŷ = ±0 gives ∓inf·sign(w·v) as the reference's −(w·v)/(4·(±0)³) does.
+template <class T>
+struct SqrtGrad2;
+template <>
+struct SqrtGrad2<float> {
+  float operator()(float w, float v, float y) const {
+    const double yd = y;
+    return static_cast<float>(-(static_cast<double>(w) * v) / (4.0 * yd * yd * yd));
+  }
+};
+template <>
+struct SqrtGrad2<double> {
+  double operator()(double w, double v, double y) const {
+    return -((((w * v) / (4.0 * y)) / y) / y);
+  }
+};
+
+// w·v·ŷ, with the first-order VJP's fallback where ŷ overflowed for a finite x: w·v·e^x in a wider
+// type (double for float32, long double for float64), rounded once.
+template <class T>
+struct ExpGrad2;
+template <>
+struct ExpGrad2<float> {
+  float operator()(float w, float v, float y, float x) const {
+    const double wv = static_cast<double>(w) * v;  // exact
+    if (std::isinf(y) && std::isfinite(x)) [[unlikely]]
+      return static_cast<float>(wv * std::exp(static_cast<double>(x)));
+    return static_cast<float>(wv * y);
+  }
+};
+template <>
+struct ExpGrad2<double> {
+  double operator()(double w, double v, double y, double x) const {
+    if (std::isinf(y) && std::isfinite(x)) [[unlikely]]
+      return static_cast<double>(static_cast<long double>(w) * static_cast<long double>(v) *
+                                 std::exp(static_cast<long double>(x)));
+    return (w * v) * y;
+  }
+};
+
+// −w·v/x². float32: w·v and x² exact in double, one division, rounded once. float64: ((w·v)/x)/x,
+// whose intermediates move monotonically towards the result (no spurious overflow of x²).
+template <class T>
+struct LogGrad2;
+template <>
+struct LogGrad2<float> {
+  float operator()(float w, float v, float x) const {
+    const double xd = x;
+    return static_cast<float>(-(static_cast<double>(w) * v) / (xd * xd));
+  }
+};
+template <>
+struct LogGrad2<double> {
+  double operator()(double w, double v, double x) const { return -(((w * v) / x) / x); }
+};
+
+// w·v·(−2ŷ)·(1 − ŷ²). float32: in double (w·v, −2ŷ and ŷ² exact, 1 − ŷ² exact for |ŷ| ≥ ⅛),
+// rounded once; float64: 1 − ŷ² by one fma, three more roundings.
+template <class T>
+struct TanhGrad2;
+template <>
+struct TanhGrad2<float> {
+  float operator()(float w, float v, float y) const {
+    const double yd = y;
+    return static_cast<float>((static_cast<double>(w) * v) * (-2.0 * yd) * (1.0 - yd * yd));
+  }
+};
+template <>
+struct TanhGrad2<double> {
+  double operator()(double w, double v, double y) const {
+    return ((w * v) * (-2.0 * y)) * std::fma(-y, y, 1.0);
+  }
+};
+
+// w·v·ŷ(1 − ŷ)(1 − 2ŷ). float32 in double, rounded once; float64 in double (1 − ŷ exact for
+// ŷ ≥ ½, 1 − 2ŷ for ŷ ≥ ¼, Sterbenz).
+template <class T>
+struct SigmoidGrad2;
+template <>
+struct SigmoidGrad2<float> {
+  float operator()(float w, float v, float y) const {
+    const double yd = y;
+    return static_cast<float>((static_cast<double>(w) * v) *
+                              ((yd * (1.0 - yd)) * (1.0 - 2.0 * yd)));
+  }
+};
+template <>
+struct SigmoidGrad2<double> {
+  double operator()(double w, double v, double y) const {
+    return (w * v) * ((y * (1.0 - y)) * (1.0 - 2.0 * y));
+  }
+};
+
+// w·v·φ(x)·(2 − x²); at ±inf the limit 0, as the reference. float32: in double (x² exact, x² of a
+// float cannot overflow), rounded once. float64: x² = h + l exactly (fma), so 2 − x² = (2 − h) − l
+// loses nothing to cancellation near x = √2 (2 − h is exact there, Sterbenz) and e^{−x²/2} =
+// e^{−h/2}·(1 − l/2) to first order, as in the first-order VJP. For |x| ≥ 40 the result is below
+// 2^-1100·|w·v| — ±0 — and x² might overflow: that range returns −(w·v)·0 (the sign of
+// w·v·φ·(2 − x²)) directly.
+template <class T>
+struct GeluGrad2;
+template <>
+struct GeluGrad2<float> {
+  float operator()(float w, float v, float xf) const {
+    if (std::isinf(xf)) return -(w * v) * 0.0f;
+    const double x = xf, x2 = x * x;
+    const double pdf = std::exp(-0.5 * x2) * kInvSqrt2Pi;
+    return static_cast<float>((static_cast<double>(w) * v) * (pdf * (2.0 - x2)));
+  }
+};
+template <>
+struct GeluGrad2<double> {
+  double operator()(double w, double v, double x) const {
+    if (std::fabs(x) >= 40.0) return -(w * v) * 0.0;  // also ±inf; NaN takes the formula
+    const double h = x * x;
+    const double l = std::fma(x, x, -h);
+    const double pdf = (std::exp(-0.5 * h) * (1.0 - 0.5 * l)) * kInvSqrt2Pi;
+    return (w * v) * (pdf * ((2.0 - h) - l));
+  }
+};
+
+template <class T, template <class> class F, Reads R>
+void unary_vjp2_t(const Tensor& out, const Tensor& w, const Tensor& v, const Tensor& x,
+                  const Tensor& y) {
+  if constexpr (R == Reads::x)
+    elementwise_n<T, 3>(out, {w, v, x}, F<T>{});
+  else if constexpr (R == Reads::y)
+    elementwise_n<T, 3>(out, {w, v, y}, F<T>{});
+  else
+    elementwise_n<T, 4>(out, {w, v, y, x}, F<T>{});
+}
+
+/// Second order for float32/float64: grad_inputs[0] = w·v·f''(x) (functor F2 reading R2),
+/// grad_grad_outputs[0] = w·f'(x) (the first-order functor F1 reading R1); an undefined v or w
+/// means zero, as does R2 == Reads::none (f'' = 0).
+template <template <class> class F1, Reads R1, template <class> class F2, Reads R2>
+void unary_vjp2(DoubleBackwardCall& dc) {
+  const Tensor none;
+  const Tensor& x = dc.forward->inputs.at(0);
+  const Tensor& y = dc.forward->outputs.at(0);
+  const Tensor& v = dc.grad_outputs.empty() ? none : dc.grad_outputs[0];
+  const Tensor& w = dc.grad_grad_inputs.empty() ? none : dc.grad_grad_inputs[0];
+  const DType dt = y.dtype();
+  if (dt != DType::f32 && dt != DType::f64)
+    throw Error(
+        "", {y.shape()},
+        "optimized backend supports float32 and float64, not " + std::string(dtype_name(dt)));
+  const bool f32 = dt == DType::f32;
+  if (!dc.grad_inputs.empty() && dc.grad_inputs[0].defined()) {
+    Tensor& h = dc.grad_inputs[0];
+    if constexpr (R2 == Reads::none) {
+      h.copy_from(Tensor::empty({}, h.dtype()));  // +0
+    } else {
+      if (!w.defined() || !v.defined())
+        h.copy_from(Tensor::empty({}, h.dtype()));
+      else if (f32)
+        unary_vjp2_t<float, F2, R2>(h, w, v, x, y);
+      else
+        unary_vjp2_t<double, F2, R2>(h, w, v, x, y);
+    }
+  }
+  if (!dc.grad_grad_outputs.empty() && dc.grad_grad_outputs[0].defined()) {
+    Tensor& k = dc.grad_grad_outputs[0];
+    if (!w.defined())
+      k.copy_from(Tensor::empty({}, k.dtype()));
+    else if (f32)
+      unary_vjp_t<float, F1, R1>(k, w, x, y);
+    else
+      unary_vjp_t<double, F1, R1>(k, w, x, y);
+  }
+}
+
+// Stands in for F2 where R2 == Reads::none (never instantiated as a functor).
+template <class T>
+struct ZeroGrad2 {};
+
 void neg_forward(OpCall& c) { elementwise_call<Neg, 1>(c, "neg"); }
 void abs_forward(OpCall& c) { elementwise_call<Abs, 1>(c, "abs"); }
 void sqrt_forward(OpCall& c) { elementwise_call<Sqrt, 1>(c, "sqrt"); }
@@ -364,23 +572,32 @@ void tanh_forward(OpCall& c) { elementwise_call<Tanh, 1>(c, "tanh"); }
 void sigmoid_forward(OpCall& c) { elementwise_call<Sigmoid, 1>(c, "sigmoid"); }
 void gelu_forward(OpCall& c) { elementwise_call<Gelu, 1>(c, "gelu"); }
 
-#define VT_OPTIMIZED_UNARY(name, grad_functor, reads, how) \
-  VT_REGISTER_OPTIMIZED_VJP(name, "loop", name##_forward, (unary_vjp<grad_functor, reads>), how)
+#define VT_OPTIMIZED_UNARY(name, grad_functor, reads, grad2_functor, reads2, how)            \
+  VT_REGISTER_OPTIMIZED_VJP2(name, "loop", name##_forward, (unary_vjp<grad_functor, reads>), \
+                             (unary_vjp2<grad_functor, reads, grad2_functor, reads2>), how)
 
-VT_OPTIMIZED_UNARY(neg, NegGrad, Reads::g_only, "vectorized loop, threaded over chunks");
-VT_OPTIMIZED_UNARY(abs, AbsGrad, Reads::x, "vectorized loop, threaded over chunks");
-VT_OPTIMIZED_UNARY(sqrt, SqrtGrad, Reads::y,
-                   "vectorized loop (vsqrtps/vsqrtpd), threaded over chunks; VJP g/(2y)");
-VT_OPTIMIZED_UNARY(relu, ReluGrad, Reads::y, "vectorized loop with NaN-propagating select");
-VT_OPTIMIZED_UNARY(exp, ExpGrad, Reads::y_and_x, "loop over glibc expf/exp; VJP g·y");
-VT_OPTIMIZED_UNARY(log, LogGrad, Reads::x, "loop over glibc logf/log; VJP g/x");
-VT_OPTIMIZED_UNARY(tanh, TanhGrad, Reads::y,
-                   "loop over glibc tanh (float32 via double); VJP g·(1 − y²)");
-VT_OPTIMIZED_UNARY(sigmoid, SigmoidGrad, Reads::y,
-                   "glibc exp of −|x|, corrected quotient; float32 via double; VJP g·y(1 − y)");
-VT_OPTIMIZED_UNARY(gelu, GeluGrad, Reads::x,
+VT_OPTIMIZED_UNARY(neg, NegGrad, Reads::g_only, ZeroGrad2, Reads::none,
+                   "vectorized loop, threaded over chunks; second order −w (and 0)");
+VT_OPTIMIZED_UNARY(abs, AbsGrad, Reads::x, ZeroGrad2, Reads::none,
+                   "vectorized loop, threaded over chunks; second order w·sign(x) (and 0)");
+VT_OPTIMIZED_UNARY(sqrt, SqrtGrad, Reads::y, SqrtGrad2, Reads::y,
+                   "vectorized loop (vsqrtps/vsqrtpd), threaded over chunks; VJP g/(2y); second "
+                   "order −w·v/(4y³) and w/(2y)");
+VT_OPTIMIZED_UNARY(relu, ReluGrad, Reads::y, ZeroGrad2, Reads::none,
+                   "vectorized loop with NaN-propagating select; second order w·(y > 0) (and 0)");
+VT_OPTIMIZED_UNARY(exp, ExpGrad, Reads::y_and_x, ExpGrad2, Reads::y_and_x,
+                   "loop over glibc expf/exp; VJP g·y; second order w·v·y and w·y");
+VT_OPTIMIZED_UNARY(log, LogGrad, Reads::x, LogGrad2, Reads::x,
+                   "loop over glibc logf/log; VJP g/x; second order −w·v/x² and w/x");
+VT_OPTIMIZED_UNARY(tanh, TanhGrad, Reads::y, TanhGrad2, Reads::y,
+                   "loop over glibc tanh (float32 via double); VJP g·(1 − y²); second order "
+                   "−2w·v·y(1 − y²) and w·(1 − y²)");
+VT_OPTIMIZED_UNARY(sigmoid, SigmoidGrad, Reads::y, SigmoidGrad2, Reads::y,
+                   "glibc exp of −|x|, corrected quotient; float32 via double; VJP g·y(1 − y); "
+                   "second order w·v·y(1 − y)(1 − 2y) and w·y(1 − y)");
+VT_OPTIMIZED_UNARY(gelu, GeluGrad, Reads::x, GeluGrad2, Reads::x,
                    "erfc form; float64 with argument-error correction, float32 via double; VJP "
-                   "g·(Φ(x) + x·φ(x))");
+                   "g·(Φ(x) + x·φ(x)); second order w·v·φ(x)(2 − x²) and w·(Φ + xφ)");
 
 }  // namespace
 }  // namespace vt::opt

@@ -2,8 +2,9 @@
 // What it is: the scalar definition of add, sub, mul, div, maximum, minimum and pow and one loop
 // that applies it; inputs arrive already broadcast to the output shape (stride-0 views). Also
 // their VJPs: the partial derivative of each input times the output gradient, per output
-// element (the broadcast shape); the registration folds it onto a broadcast input's shape.
-// What it is not: fast, or aware of dtype — Real is float128 when registered.
+// element (the broadcast shape); the registration folds it onto a broadcast input's shape. And
+// their second-order VJPs (section "Second order"). What it is not: fast, or aware of dtype — Real
+// is float128 when registered.
 #pragma once
 
 #include "core/shape.hpp"
@@ -144,6 +145,82 @@ Real pow_grad_b(Real g, Real a, Real b) {
 template <class Real, class F>
 void binary_backward(View<Real> g, View<Real> a, View<Real> b, View<Real> t, F partial) {
   for_each_index(t.shape, [&](const auto& i) { t[i] = partial(g[i], a[i], b[i]); });
+}
+
+// ---- Second order
+// -------------------------------------------------------------------------------- The first-order
+// VJP is F(a, b, v) = (v·f_a, v·f_b) per output element. With cotangents wa, wb (broadcast to the
+// output shape) for its two results, per output element:
+//   h  = ∂⟨w, F⟩/∂v = wa·f_a + wb·f_b                (binary_jvp: the first-order partials with g
+//                                                      replaced by wa and wb, added)
+//   ta = ∂⟨w, F⟩/∂a = v·(wa·f_aa + wb·f_ab)          (*_hvp_a, folded onto a's shape)
+//   tb = ∂⟨w, F⟩/∂b = v·(wa·f_ab + wb·f_bb)          (*_hvp_b, folded onto b's shape)
+// where f_a, f_b are the first-order formulas *with their conventions* (PyTorch's where(...)),
+// differentiated piecewise: a masked branch stays exactly 0. add, sub, maximum and minimum have
+// derivatives that are piecewise constant, so ta = tb = 0 everywhere (maximum/minimum: at a tie
+// h = wa/2 + wb/2, the tie's split).
+
+template <class Real>
+Real zero_hvp(Real, Real, Real, Real, Real) {
+  return Real(0);
+}
+/// mul: f_aa = f_bb = 0, f_ab = 1.
+template <class Real>
+Real mul_hvp_a(Real v, Real, Real, Real, Real wb) {
+  return v * wb;
+}
+template <class Real>
+Real mul_hvp_b(Real v, Real, Real, Real wa, Real) {
+  return v * wa;
+}
+/// div: f_a = 1/b, f_b = −a/b², f_aa = 0, f_ab = −1/b², f_bb = 2a/b³.
+template <class Real>
+Real div_hvp_a(Real v, Real, Real b, Real, Real wb) {
+  return -v * wb / (b * b);
+}
+template <class Real>
+Real div_hvp_b(Real v, Real a, Real b, Real wa, Real wb) {
+  return v * (2 * wb * a / b - wa) / (b * b);
+}
+/// pow, from PyTorch's g_a = where(b == 0, 0, v·b·a^(b−1)) and
+/// g_b = where(a == 0 ∧ b ≥ 0, 0, v·a^b·log a), differentiated piecewise:
+///   ∂g_a/∂a = v·b·(b−1)·a^(b−2),  ∂g_a/∂b = v·a^(b−1)·(1 + b·log a)   (0 where b == 0)
+///   ∂g_b/∂a = v·a^(b−1)·(1 + b·log a),  ∂g_b/∂b = v·a^b·(log a)²    (0 where a == 0 ∧ b ≥ 0)
+/// (∂g_b/∂a = v·(b·a^(b−1)·log a + a^b/a), written with a^(b−1) so that a = 0 needs no 0/0.)
+template <class Real>
+Real pow_hvp_a(Real v, Real a, Real b, Real wa, Real wb) {
+  using boost::multiprecision::log;
+  using boost::multiprecision::pow;
+  using std::log;
+  using std::pow;
+  const Real from_ga = b == 0 ? Real(0) : wa * (b * (b - 1) * pow(a, b - 2));
+  const Real from_gb = a == 0 && b >= 0 ? Real(0) : wb * (pow(a, b - 1) * (1 + b * log(a)));
+  return v * (from_ga + from_gb);
+}
+template <class Real>
+Real pow_hvp_b(Real v, Real a, Real b, Real wa, Real wb) {
+  using boost::multiprecision::log;
+  using boost::multiprecision::pow;
+  using std::log;
+  using std::pow;
+  const Real from_ga = b == 0 ? Real(0) : wa * (pow(a, b - 1) * (1 + b * log(a)));
+  const Real from_gb = a == 0 && b >= 0 ? Real(0) : wb * (pow(a, b) * (log(a) * log(a)));
+  return v * (from_ga + from_gb);
+}
+
+// h = DA(wa, a, b) + DB(wb, a, b) per output element; all views broadcast to h's shape.
+template <class Real, class DA, class DB>
+void binary_jvp(View<Real> a, View<Real> b, View<Real> wa, View<Real> wb, View<Real> h, DA da,
+                DB db) {
+  for_each_index(h.shape,
+                 [&](const auto& i) { h[i] = da(wa[i], a[i], b[i]) + db(wb[i], a[i], b[i]); });
+}
+
+// t = hvp(v, a, b, wa, wb) per output element; all views broadcast to t's shape.
+template <class Real, class H>
+void binary_hvp(View<Real> v, View<Real> a, View<Real> b, View<Real> wa, View<Real> wb,
+                View<Real> t, H hvp) {
+  for_each_index(t.shape, [&](const auto& i) { t[i] = hvp(v[i], a[i], b[i], wa[i], wb[i]); });
 }
 
 }  // namespace vt::ref

@@ -2,8 +2,9 @@
 // What it is: the shape rule of np.matmul (1-d operands promoted and the added dimension removed,
 // NumPy-broadcast batch dimensions), the views that put both operands and the output in the full
 // (batch…, M, K) @ (batch…, K, N) → (batch…, M, N) form, and the triple loop
-// C_ij = Σ_k A_ik B_kj over them, and the VJP (G·Bᵀ, Aᵀ·G). What it is not: fast, or aware of
-// dtype — Real is float128 when registered.
+// C_ij = Σ_k A_ik B_kj over them, the VJP (G·Bᵀ, Aᵀ·G) and the forward's JVP W_A·B + A·W_B that
+// the second order needs. What it is not: fast, or aware of dtype — Real is float128 when
+// registered.
 #pragma once
 
 #include "core/error.hpp"
@@ -118,6 +119,33 @@ void matmul_backward_a(View<Real> g, View<Real> b_transposed, View<Real> ga) {
 template <class Real>
 void matmul_backward_b(View<Real> a_transposed, View<Real> g, View<Real> gb) {
   matmul_forward<Real>(a_transposed, g, gb);
+}
+
+// ---- second order ------------------------------------------------------------------------------
+// The VJP F(A, B, V) = (V·Bᵀ, Aᵀ·V) is bilinear, so with cotangents W_A, W_B for its two results
+// (⟨W, F⟩ = tr(W_Aᵀ V Bᵀ) + tr(W_Bᵀ Aᵀ V)):
+//   ∂⟨W, F⟩/∂A = V·W_Bᵀ   (the first-order ∂A with B replaced by W_B),
+//   ∂⟨W, F⟩/∂B = W_Aᵀ·V   (the first-order ∂B with A replaced by W_A),
+//   ∂⟨W, F⟩/∂V = W_A·B + A·W_B   (the forward's JVP along (W_A, W_B)),
+// each summed over broadcast batch dimensions like the first order. No kinks: matmul is smooth.
+
+/// h_ij = Σ_k W_A,ik B_kj + Σ_k A_ik W_B,kj: each product summed k ascending (as matmul_forward
+/// does), then the two added. wa, a: (batch…, M, K); b, wb: (batch…, K, N); h: (batch…, M, N).
+template <class Real>
+void matmul_jvp(View<Real> wa, View<Real> b, View<Real> a, View<Real> wb, View<Real> h) {
+  const std::size_t nd = h.shape.size();
+  const std::int64_t K = a.shape[nd - 1];
+  for_each_index(h.shape, [&](const std::vector<std::int64_t>& idx) {
+    std::vector<std::int64_t> ik = idx, kj = idx;
+    Real s1 = 0, s2 = 0;
+    for (std::int64_t k = 0; k < K; ++k) {
+      ik[nd - 1] = k;
+      kj[nd - 2] = k;
+      s1 += wa[ik] * b[kj];
+      s2 += a[ik] * wb[kj];
+    }
+    h[idx] = s1 + s2;
+  });
 }
 
 }  // namespace vt::ref

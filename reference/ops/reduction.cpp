@@ -128,8 +128,15 @@ void logsumexp_vjp_reference(BackwardCall& bc) {
 #define VT_REFERENCE_REDUCTION(name, how) \
   VT_REGISTER_REFERENCE_VJP(name, name##_reference, name##_vjp_reference, how)
 
-VT_REFERENCE_REDUCTION(sum, "plain loop over each gathered row in binary128; VJP g broadcast");
-VT_REFERENCE_REDUCTION(mean, "binary128 sum of each row divided by its length; VJP g/n");
+// sum and mean are linear: their double backward is the forward applied to w (registry.hpp).
+VT_REGISTER_REFERENCE_VJP2(sum, sum_reference, sum_vjp_reference,
+                           linear_double_backward<sum_reference>,
+                           "plain loop over each gathered row in binary128; VJP g broadcast; "
+                           "second order: sum of w");
+VT_REGISTER_REFERENCE_VJP2(mean, mean_reference, mean_vjp_reference,
+                           linear_double_backward<mean_reference>,
+                           "binary128 sum of each row divided by its length; VJP g/n; second "
+                           "order: mean of w");
 VT_REFERENCE_REDUCTION(max, "IEEE 754-2019 maximum folded over each row; VJP g split among ties");
 VT_REFERENCE_REDUCTION(min, "IEEE 754-2019 minimum folded over each row; VJP g split among ties");
 VT_REGISTER_REFERENCE(argmax, argmax_reference, "first NaN, else first maximum, of each row");

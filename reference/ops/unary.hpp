@@ -1,8 +1,9 @@
 // reference/ops/unary.hpp — unary elementwise ops: the spec.
 // What it is: the scalar definition of neg, abs, sqrt, exp, log, tanh, sigmoid, relu and gelu,
 // with their special values written out, and one loop that applies a definition elementwise; and
-// their VJPs, g·f'(x), written from x (not from the forward output) so that they stay accurate
-// where the output has lost the information (1 − tanh²(x) for large |x|).
+// their VJPs, g·f'(x), and second-order VJPs, w·v·f''(x), written from x (not from the forward
+// output) so that they stay accurate where the output has lost the information (1 − tanh²(x) for
+// large |x|).
 // What it is not: fast, or aware of dtype — Real is float128 when registered, and the harness
 // rounds the result to the dtype under test.
 #pragma once
@@ -175,6 +176,71 @@ Real gelu_grad(Real g, Real x) {
 template <class Real, class F>
 void unary_backward(View<Real> g, View<Real> x, View<Real> grad, F df) {
   for_each_index(grad.shape, [&](const auto& i) { grad[i] = df(g[i], x[i]); });
+}
+
+// ---- Second order: the VJP of F(x, v) = v·f'(x) with cotangent w. ----
+// grad_grad_outputs = ∂⟨w, F⟩/∂v = w·f'(x): the first-order functions above applied to w.
+// grad_inputs       = ∂⟨w, F⟩/∂x = w·v·f''(x): the functions below, written from x like the first
+// order. Where the first order is a convention (relu, abs: piecewise constant in x) f'' is that
+// convention differentiated piecewise, 0 everywhere (PyTorch: zeros_like). The rest follow IEEE
+// through the formula (sqrt and log at 0: ±inf, NaN for w·v = 0).
+
+/// neg'' = abs'' = relu'' = 0 (PyTorch: the VJP does not depend on x, or only through a sign).
+template <class Real>
+Real zero_grad2(Real, Real, Real) {
+  return Real(0);
+}
+/// sqrt'' = −1/(4·x^{3/2}) = −1/(4y³), y = √x: at x = ±0 that is ∓inf·sign(w·v) (as
+/// −(w·v)/(4·0³) gives, signed zeros included), NaN for w·v = 0.
+template <class Real>
+Real sqrt_grad2(Real w, Real v, Real x) {
+  const Real y = sqrt_scalar(x);
+  return -(w * v) / (4 * y * y * y);
+}
+/// exp'' = e^x.
+template <class Real>
+Real exp_grad2(Real w, Real v, Real x) {
+  return w * v * exp_scalar(x);
+}
+/// log'' = −1/x² (also for x < 0, where the first order g/x is finite too); −(w·v)/0 at x = ±0.
+template <class Real>
+Real log_grad2(Real w, Real v, Real x) {
+  return -(w * v) / (x * x);
+}
+/// tanh'' = −2·tanh(x)·(1 − tanh²(x)) = −2·tanh(x)/cosh²(x), 0 at ±inf (cosh overflows to inf).
+template <class Real>
+Real tanh_grad2(Real w, Real v, Real x) {
+  using boost::multiprecision::cosh;
+  using std::cosh;
+  const Real c = cosh(x);
+  return -2 * (w * v) * (tanh_scalar(x) / (c * c));
+}
+/// σ'' = σ(1 − σ)(1 − 2σ) = σ(x)·σ(−x)·(−tanh(x/2)): 1 − 2σ(x) = −tanh(x/2) without the
+/// cancellation of 1 − 2σ near x = 0; 0 at ±inf.
+template <class Real>
+Real sigmoid_grad2(Real w, Real v, Real x) {
+  const Real half = x / 2;
+  return w * v * (sigmoid_scalar(x) * sigmoid_scalar(Real(-x))) * -tanh_scalar(half);
+}
+/// gelu'' = d/dx (Φ + x·φ) = 2φ + x·φ' = φ(x)·(2 − x²), φ(x) = e^{−x²/2}/√(2π); at ±inf its limit
+/// −0 (the formula would give 0·(−inf) = NaN there).
+template <class Real>
+Real gelu_grad2(Real w, Real v, Real x) {
+  using boost::multiprecision::exp;
+  using boost::multiprecision::sqrt;
+  using std::exp;
+  using std::sqrt;
+  if (is_nan(x)) return x;
+  if (x == std::numeric_limits<Real>::infinity() || x == -std::numeric_limits<Real>::infinity())
+    return -(w * v) * Real(0);  // φ(2 − x²) → −0
+  const Real pdf = exp(-x * x / 2) / sqrt(2 * boost::math::constants::pi<Real>());
+  return w * v * (pdf * (2 - x * x));
+}
+
+// out = f2(w, v, x) elementwise; w, v, x, out: the input's shape.
+template <class Real, class F>
+void unary_double_backward(View<Real> w, View<Real> v, View<Real> x, View<Real> out, F d2) {
+  for_each_index(out.shape, [&](const auto& i) { out[i] = d2(w[i], v[i], x[i]); });
 }
 
 }  // namespace vt::ref

@@ -75,6 +75,33 @@ Tensor& bound_tensor(BoundArgs& a, const Shape& shape) {
   return a.bound;
 }
 
+SecondOrderSpec linear_second_order(const Accuracy& forward) {
+  SecondOrderSpec s;
+  s.promised = true;
+  s.cls = forward.cls;
+  s.ulp_f32 = forward.ulp_f32;
+  s.ulp_f64 = forward.ulp_f64;
+  if (forward.cls != AccuracyClass::sum_bound) return s;
+  s.bound = [fb = forward.bound](SecondOrderBoundArgs& a) {
+    const std::size_t n_in = a.inputs_hp.size();
+    if (a.result < n_in) {  // ∂⟨w, F⟩/∂x: exactly zero
+      a.bound = Tensor::empty(a.reference.shape(), DType::hp);
+      return;
+    }
+    std::vector<Tensor> w;
+    for (std::size_t i = 0; i < n_in; ++i)
+      w.push_back(
+          a.grad_grad_inputs_hp.at(i).defined() || !is_float(a.inputs_hp[i].dtype())
+              ? (a.grad_grad_inputs_hp[i].defined() ? a.grad_grad_inputs_hp[i] : a.inputs_hp[i])
+              : Tensor::empty(a.inputs_hp[i].shape(), DType::hp));
+    std::vector<Tensor> reference(a.outputs_hp.size());
+    reference.at(a.result - n_in) = a.reference;
+    BoundArgs args{w, reference, a.attrs, a.precision, a.bound};
+    fb(args);
+  };
+  return s;
+}
+
 hp_t gross_sum(const std::vector<hp_t>& row) {
   hp_t g = 0;
   for (const hp_t& v : row) g += bmp::abs(v);

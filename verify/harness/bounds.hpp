@@ -40,6 +40,11 @@ Tensor with_reduced_axes(const Tensor& t, const std::vector<std::int64_t>& axes,
 /// The bound tensor of a BoundArgs, allocated (float128, shape `shape`) if the harness did not.
 Tensor& bound_tensor(BoundArgs& a, const Shape& shape);
 
+/// The second-order spec of an op linear in its float inputs (core/registry.hpp,
+/// linear_double_backward): ∂⟨w, F⟩/∂x is exactly zero and ∂⟨w, F⟩/∂v is the forward applied
+/// to w, so it is held to the forward's own class, its bound evaluated on w.
+SecondOrderSpec linear_second_order(const Accuracy& forward);
+
 /// Σ|x_i|.
 hp_t gross_sum(const std::vector<hp_t>& row);
 

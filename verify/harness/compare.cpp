@@ -81,7 +81,10 @@ void compare_element(hp_t r, double got, hp_t bound, const CompareSpec& cs,
   } else {
     const hp_t diff = bmp::abs(hp_t(got) - r);
     if (cs.cls == AccuracyClass::sum_bound) {
-      error = bound > 0 ? static_cast<double>(diff / bound) : (diff == 0 ? 0.0 : inf);
+      // The reference rounded to the target is always admissible (below), so the bound in
+      // effect is max(bound, |fl(r) − r|): a correctly rounded value uses at most all of it.
+      const hp_t effective = std::isfinite(rr) ? std::max(bound, bmp::abs(rr_hp - r)) : bound;
+      error = effective > 0 ? static_cast<double>(diff / effective) : (diff == 0 ? 0.0 : inf);
     } else {
       error = static_cast<double>(ulp_error(hp_t(got), r, cs.target));
     }

@@ -77,13 +77,11 @@ ReferenceRun reference_forward(const Implementation& ref, const OpSpec& spec,
   return r;
 }
 
-/// φ(t) = Σ_o ⟨v_o, f_o(x + t·u)⟩ in float128, and Σ_o Σ|v_o||f_o| (the size of its rounding).
-std::pair<hp_t, hp_t> phi(const Implementation& ref, const OpSpec& spec,
-                          const std::vector<Tensor>& x, const std::vector<Tensor>& u, hp_t t,
-                          const std::vector<Tensor>& v, const Attrs& attrs) {
+/// x + t·u per tensor (an undefined direction leaves that tensor as it is).
+std::vector<Tensor> perturbed(const std::vector<Tensor>& x, const std::vector<Tensor>& u, hp_t t) {
   std::vector<Tensor> xt;
   for (std::size_t i = 0; i < x.size(); ++i) {
-    if (!u[i].defined()) {
+    if (i >= u.size() || !u[i].defined()) {
       xt.push_back(x[i]);
       continue;
     }
@@ -92,16 +90,44 @@ std::pair<hp_t, hp_t> phi(const Implementation& ref, const OpSpec& spec,
                    [&](const auto& k) { store_hp(p, k, load_hp(x[i], k) + t * load_hp(u[i], k)); });
     xt.push_back(p);
   }
-  ReferenceRun run = reference_forward(ref, spec, xt, attrs);
-  if (!run.error.empty()) throw Error(spec.name, {}, "reference forward failed at x + t·u");
+  return xt;
+}
+
+/// Σ_o ⟨v_o, y_o⟩ and Σ_o Σ|v_o||y_o| over the defined v_o.
+std::pair<hp_t, hp_t> weighted(const std::vector<Tensor>& v, const std::vector<Tensor>& y) {
   hp_t s = 0, abs_s = 0;
   for (std::size_t o = 0; o < v.size(); ++o) {
-    if (!v[o].defined()) continue;
-    auto [d, a] = dot(v[o], run.outputs[o]);
+    if (!v[o].defined() || !y[o].defined()) continue;
+    auto [d, a] = dot(v[o], y[o]);
     s += d;
     abs_s += a;
   }
   return {s, abs_s};
+}
+
+/// φ(t) = Σ_o ⟨v_o, f_o(x + t·u)⟩ in float128, and Σ_o Σ|v_o||f_o| (the size of its rounding).
+std::pair<hp_t, hp_t> phi(const Implementation& ref, const OpSpec& spec,
+                          const std::vector<Tensor>& x, const std::vector<Tensor>& u, hp_t t,
+                          const std::vector<Tensor>& v, const Attrs& attrs) {
+  ReferenceRun run = reference_forward(ref, spec, perturbed(x, u, t), attrs);
+  if (!run.error.empty()) throw Error(spec.name, {}, "reference forward failed at x + t·u");
+  return weighted(v, run.outputs);
+}
+
+/// The reference's first-order VJP F(x, v): the gradient of every input where `want` has a
+/// defined tensor (float128), recomputing the forward at x.
+std::vector<Tensor> reference_vjp(const Implementation& ref, const OpSpec& spec,
+                                  const std::vector<Tensor>& x, const std::vector<Tensor>& v,
+                                  const std::vector<Tensor>& want, const Attrs& attrs) {
+  ReferenceRun fwd = reference_forward(ref, spec, x, attrs);
+  if (!fwd.error.empty()) throw Error(spec.name, {}, "reference forward failed at x + t·u");
+  std::vector<Tensor> g(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i)
+    if (want[i].defined()) g[i] = Tensor::empty(x[i].shape(), DType::hp);
+  OpCall call{x, attrs, fwd.outputs};
+  BackwardCall bc{&call, v, g};
+  ref.backward(bc);
+  return g;
 }
 
 struct Richardson {
@@ -162,7 +188,8 @@ CaseResult case_header(const Case& c) {
 }
 
 /// The reference VJP of case c against Richardson-extrapolated differences of the reference.
-GradCaseOutcome reference_case(const OpSpec& spec, const Implementation& ref, const Case& c) {
+GradCaseOutcome reference_case(const OpSpec& spec, const Implementation& ref, const Case& c,
+                               int order) {
   GradCaseOutcome out;
   CaseResult& r = out.result;
   r = case_header(c);
@@ -199,23 +226,53 @@ GradCaseOutcome reference_case(const OpSpec& spec, const Implementation& ref, co
       store_hp(u[i], k, load_hp(u[i], k) * (xi == 0 ? zero_scale : xi));
     });
   }
-  OpCall call{x, c.layout.attrs, fwd.outputs};
-  BackwardCall bc{&call, v, grads};
-  try {
-    ref.backward(bc);
-  } catch (const Error& e) {
-    r.verdict = Verdict::failed;
-    r.message = std::string("the reference VJP threw: ") + e.what();
-    return out;
-  }
   hp_t projected = 0, scale = 0;
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    if (!grads[i].defined()) continue;
-    auto [d, a] = dot(grads[i], u[i]);
-    projected += d;
-    scale += a;
+  std::function<std::pair<hp_t, hp_t>(hp_t)> f;
+  OpCall call{x, c.layout.attrs, fwd.outputs};
+  if (order == 1) {
+    // ⟨VJP(v), u⟩ against d/dt ⟨v, f(x + t·u)⟩.
+    BackwardCall bc{&call, v, grads};
+    try {
+      ref.backward(bc);
+    } catch (const Error& e) {
+      r.verdict = Verdict::failed;
+      r.message = std::string("the reference VJP threw: ") + e.what();
+      return out;
+    }
+    auto [d, a] = weighted(grads, u);
+    projected = d;
+    scale = a;
+    f = [&](hp_t t) { return phi(ref, spec, x, u, t, v, c.layout.attrs); };
+  } else {
+    // The map under test is the first-order VJP F(x, v); its VJP is the double backward.
+    // ⟨∂⟨w,F⟩/∂x, u_x⟩ + ⟨∂⟨w,F⟩/∂v, u_v⟩ against d/dt ⟨w, F(x + t·u_x, v + t·u_v)⟩.
+    std::vector<Tensor> w(x.size()), u_v, h(x.size()), k;
+    for (std::size_t i = 0; i < x.size(); ++i)
+      if (grads[i].defined()) w[i] = random_tensor(x[i].shape(), DType::f64, rng).to(DType::hp);
+    for (const Tensor& vo : v) {
+      u_v.push_back(vo.defined() ? random_tensor(vo.shape(), DType::f64, rng).to(DType::hp)
+                                 : Tensor());
+      k.push_back(vo.defined() ? Tensor::empty(vo.shape(), DType::hp) : Tensor());
+    }
+    for (std::size_t i = 0; i < x.size(); ++i)
+      if (grads[i].defined()) h[i] = Tensor::empty(x[i].shape(), DType::hp);
+    DoubleBackwardCall dc{&call, v, w, h, k};
+    try {
+      ref.double_backward(dc);
+    } catch (const Error& e) {
+      r.verdict = Verdict::failed;
+      r.message = std::string("the reference double backward threw: ") + e.what();
+      return out;
+    }
+    auto [dx, ax] = weighted(h, u);
+    auto [dv, av] = weighted(k, u_v);
+    projected = dx + dv;
+    scale = ax + av;
+    f = [&, w, u_v, grads](hp_t t) {
+      return weighted(w, reference_vjp(ref, spec, perturbed(x, u, t), perturbed(v, u_v, t), grads,
+                                       c.layout.attrs));
+    };
   }
-  auto f = [&](hp_t t) { return phi(ref, spec, x, u, t, v, c.layout.attrs); };
   const hp_t h0 = bmp::ldexp(hp_t(1), -20);
   const Richardson central = extrapolate(f, h0, 0);
   const hp_t allowed = hp_t(kFiniteDifferenceTolerance) * scale + central.rounding;
@@ -230,7 +287,9 @@ GradCaseOutcome reference_case(const OpSpec& spec, const Implementation& ref, co
                                      static_cast<double>(central.value),
                                      utilisation,
                                      1.0,
-                                     "⟨VJP(v), u⟩ vs Richardson central differences"};
+                                     order == 1 ? "⟨VJP(v), u⟩ vs Richardson central differences"
+                                                : "⟨VJP²(w), (u_x, u_v)⟩ vs Richardson central "
+                                                  "differences of ⟨w, VJP⟩"};
   r.comparison.has_worst = true;
   if (diff <= allowed) return out;
   // An infinite derivative (sqrt at 0) is a non-differentiable point too: differences cannot
@@ -262,18 +321,29 @@ GradCaseOutcome reference_case(const OpSpec& spec, const Implementation& ref, co
   r.comparison.failures = 1;
   char buf[256];
   std::snprintf(buf, sizeof buf,
-                "reference VJP disagrees with finite differences: <VJP(v), u> = %.20g, "
+                "reference %s disagrees with finite differences: projection = %.20g, "
                 "differences give %.20g (relative gap %.3g, allowed %.3g)",
-                static_cast<double>(projected), static_cast<double>(central.value), out.agreement,
-                kFiniteDifferenceTolerance);
+                order == 1 ? "VJP" : "double backward", static_cast<double>(projected),
+                static_cast<double>(central.value), out.agreement, kFiniteDifferenceTolerance);
   r.message = buf;
   return out;
 }
 
-double grad_budget(const OpSpec& spec, DType dtype) {
-  switch (spec.grad.cls) {
+/// The class a backend's results are held to: the VJP's (order 1) or the double backward's.
+struct GradClass {
+  AccuracyClass cls;
+  double ulp_f32, ulp_f64;
+};
+GradClass grad_class(const OpSpec& spec, int order) {
+  if (order == 1) return {spec.grad.cls, spec.grad.ulp_f32, spec.grad.ulp_f64};
+  return {spec.grad.second.cls, spec.grad.second.ulp_f32, spec.grad.second.ulp_f64};
+}
+
+double grad_budget(const OpSpec& spec, DType dtype, int order) {
+  const GradClass gc = grad_class(spec, order);
+  switch (gc.cls) {
     case AccuracyClass::ulp:
-      return dtype == DType::f32 ? spec.grad.ulp_f32 : spec.grad.ulp_f64;
+      return dtype == DType::f32 ? gc.ulp_f32 : gc.ulp_f64;
     case AccuracyClass::sum_bound:
       return 1.0;
     default:
@@ -281,8 +351,10 @@ double grad_budget(const OpSpec& spec, DType dtype) {
   }
 }
 
-/// A backend's VJP on case c against the reference VJP of the same float values.
-CaseResult backend_case(const OpSpec& spec, const Implementation& impl, const Case& c) {
+/// A backend's VJP (order 1) or double backward (order 2) on case c against the reference's,
+/// computed from the same float values (x, the output gradient v and, for order 2, the
+/// cotangent w of the VJP), element by element under the op's class for that order.
+CaseResult backend_case(const OpSpec& spec, const Implementation& impl, const Case& c, int order) {
   CaseResult r = case_header(c);
   auto fail = [&](std::string msg) {
     r.verdict = Verdict::failed;
@@ -291,6 +363,9 @@ CaseResult backend_case(const OpSpec& spec, const Implementation& impl, const Ca
   };
   const Implementation* ref = Registry::instance().find(spec.name, backend::reference);
   if (!ref || !ref->backward) return fail("the reference has no VJP");
+  if (order == 2 && !ref->double_backward) return fail("the reference has no double backward");
+  if (order == 2 && !impl.double_backward)
+    return fail("the spec promises second order but this implementation has no double backward");
   std::vector<Tensor> x_hp;
   for (const Tensor& t : c.inputs)
     x_hp.push_back(is_float(t.dtype()) ? t.to(DType::hp) : t.contiguous());
@@ -324,20 +399,44 @@ CaseResult backend_case(const OpSpec& spec, const Implementation& impl, const Ca
     v.push_back(is_float(o.dtype()) ? random_tensor(o.shape(), o.dtype(), rng) : Tensor());
     v_hp.push_back(v.back().defined() ? v.back().to(DType::hp) : Tensor());
   }
-  std::vector<Tensor> ref_grads(c.inputs.size()), grads(c.inputs.size());
+  // Results: order 1, the gradient of each differentiable input; order 2, ∂⟨w, F⟩/∂x_i for
+  // each differentiable input, then ∂⟨w, F⟩/∂v_o for each float output.
+  const std::size_t n_in = c.inputs.size();
+  std::vector<Tensor> ref_results, results, w, w_hp;
   const bool strided = c.output_placement == OutputPlacement::strided;
-  for (std::size_t i = 0; i < c.inputs.size(); ++i) {
-    if (!differentiable_input(spec, c.inputs[i], i)) continue;
-    ref_grads[i] = Tensor::empty(c.inputs[i].shape(), DType::hp);
-    grads[i] = canary_output(c.inputs[i].shape(), c.dtype, strided);
+  for (std::size_t i = 0; i < n_in; ++i) {
+    const bool d = differentiable_input(spec, c.inputs[i], i);
+    ref_results.push_back(d ? Tensor::empty(c.inputs[i].shape(), DType::hp) : Tensor());
+    results.push_back(d ? canary_output(c.inputs[i].shape(), c.dtype, strided) : Tensor());
+    if (order == 2) {
+      w.push_back(d ? random_tensor(c.inputs[i].shape(), c.dtype, rng) : Tensor());
+      w_hp.push_back(d ? w.back().to(DType::hp) : Tensor());
+    }
   }
+  if (order == 2)
+    for (const Tensor& o : outs) {
+      const bool d = is_float(o.dtype());
+      ref_results.push_back(d ? Tensor::empty(o.shape(), DType::hp) : Tensor());
+      results.push_back(d ? canary_output(o.shape(), o.dtype(), strided) : Tensor());
+    }
+  auto split = [&](std::vector<Tensor>& all) {
+    return std::pair{std::vector<Tensor>(all.begin(), all.begin() + std::ptrdiff_t(n_in)),
+                     std::vector<Tensor>(all.begin() + std::ptrdiff_t(n_in), all.end())};
+  };
+  const char* what = order == 1 ? "VJP" : "double backward";
   {
     OpCall call{x_hp, c.layout.attrs, ref_fwd.outputs};
-    BackwardCall bc{&call, v_hp, ref_grads};
     try {
-      ref->backward(bc);
+      if (order == 1) {
+        BackwardCall bc{&call, v_hp, ref_results};
+        ref->backward(bc);
+      } else {
+        auto [h, k] = split(ref_results);
+        DoubleBackwardCall dc{&call, v_hp, w_hp, h, k};
+        ref->double_backward(dc);
+      }
     } catch (const Error& e) {
-      return fail(std::string("the reference VJP threw: ") + e.what());
+      return fail(std::string("the reference ") + what + " threw: " + e.what());
     }
   }
   std::vector<std::vector<std::byte>> before;
@@ -347,57 +446,75 @@ CaseResult backend_case(const OpSpec& spec, const Implementation& impl, const Ca
   }
   {
     OpCall call{c.inputs, c.layout.attrs, outs};
-    BackwardCall bc{&call, v, grads};
     std::optional<opt::ThreadScope> threads;
     if (c.threads > 0) threads.emplace(c.threads);
     try {
-      impl.backward(bc);
+      if (order == 1) {
+        BackwardCall bc{&call, v, results};
+        impl.backward(bc);
+      } else {
+        auto [h, k] = split(results);
+        DoubleBackwardCall dc{&call, v, w, h, k};
+        impl.double_backward(dc);
+      }
     } catch (const Error& e) {
-      return fail(std::string("the backend VJP threw: ") + e.what());
+      return fail(std::string("the backend ") + what + " threw: " + e.what());
     } catch (const std::exception& e) {
-      return fail(std::string("the backend VJP threw a non-vt exception: ") + e.what());
+      return fail(std::string("the backend ") + what + " threw a non-vt exception: " + e.what());
     }
   }
-  for (std::size_t i = 0; i < grads.size(); ++i)
-    if (grads[i].defined())
-      if (std::int64_t n = damaged_canary_bytes(grads[i]))
-        return fail(std::to_string(n) + " byte(s) outside the gradient of input " +
-                    std::to_string(i) + " were written");
+  auto result_name = [&](std::size_t j) {
+    if (order == 1) return "the gradient of input " + std::to_string(j);
+    return j < n_in ? "∂⟨w,VJP⟩/∂x" + std::to_string(j) : "∂⟨w,VJP⟩/∂v" + std::to_string(j - n_in);
+  };
+  for (std::size_t j = 0; j < results.size(); ++j)
+    if (results[j].defined())
+      if (std::int64_t n = damaged_canary_bytes(results[j]))
+        return fail(std::to_string(n) + " byte(s) outside " + result_name(j) + " were written");
   for (std::size_t k = 0; k < c.inputs.size(); ++k) {
     const Storage& s = *c.inputs[k].storage();
     if (s.nbytes() > 0 && std::memcmp(s.data(), before[k].data(), s.nbytes()) != 0)
-      return fail("input " + std::to_string(k) + " was modified by the VJP");
+      return fail("input " + std::to_string(k) + " was modified by the " + what);
   }
 
   const Precision prec = precision_of(c.dtype);
-  CompareSpec cs{spec.grad.cls, grad_budget(spec, c.dtype), spec.grad.cls == AccuracyClass::exact,
+  const GradClass gc = grad_class(spec, order);
+  CompareSpec cs{gc.cls, grad_budget(spec, c.dtype, order), gc.cls == AccuracyClass::exact,
                  c.dtype};
-  for (std::size_t i = 0; i < grads.size(); ++i) {
-    if (!grads[i].defined()) continue;
+  for (std::size_t j = 0; j < results.size(); ++j) {
+    if (!results[j].defined()) continue;
     Tensor bound;
-    if (spec.grad.cls == AccuracyClass::sum_bound) {
-      if (!spec.grad.bound) return fail("the spec's gradient class is sum-bound but has no bound");
-      bound = Tensor::empty(c.inputs[i].shape(), DType::hp);
-      GradBoundArgs args{x_hp, ref_fwd.outputs, v_hp, c.layout.attrs, prec, i, ref_grads[i], bound};
-      spec.grad.bound(args);
-    }
-    Comparison cmp = compare_outputs(ref_grads[i], grads[i], bound, cs);
-    if (i == 0 || cmp.failures || !r.comparison.has_worst) {
-      r.comparison.max_error = std::max(r.comparison.max_error, cmp.max_error);
-      if (cmp.failures || !r.comparison.has_worst) {
-        r.comparison.worst = cmp.worst;
-        r.comparison.has_worst = cmp.has_worst;
-        r.output = static_cast<int>(i);
+    if (gc.cls == AccuracyClass::sum_bound) {
+      bound = Tensor::empty(results[j].shape(), DType::hp);
+      if (order == 1) {
+        if (!spec.grad.bound)
+          return fail("the spec's gradient class is sum-bound but has no bound");
+        GradBoundArgs args{x_hp, ref_fwd.outputs, v_hp, c.layout.attrs, prec,
+                           j,    ref_results[j],  bound};
+        spec.grad.bound(args);
+      } else {
+        if (!spec.grad.second.bound)
+          return fail("the spec's second-order class is sum-bound but has no bound");
+        SecondOrderBoundArgs args{x_hp, ref_fwd.outputs, v_hp, w_hp, c.layout.attrs, prec,
+                                  j,    ref_results[j],  bound};
+        spec.grad.second.bound(args);
       }
     }
+    Comparison cmp = compare_outputs(ref_results[j], results[j], bound, cs);
+    if (cmp.failures || !r.comparison.has_worst || cmp.max_error > r.comparison.max_error) {
+      r.comparison.worst = cmp.worst;
+      r.comparison.has_worst = cmp.has_worst;
+      r.output = static_cast<int>(j);
+    }
+    r.comparison.max_error = std::max(r.comparison.max_error, cmp.max_error);
     r.comparison.elements += cmp.elements;
     r.comparison.failures += cmp.failures;
     r.comparison.sum_sq_error += cmp.sum_sq_error;
     if (cmp.failures) {
       r.verdict = Verdict::failed;
-      r.message = "gradient of input " + std::to_string(i) + ": " + std::to_string(cmp.failures) +
-                  " of " + std::to_string(cmp.elements) + " element(s) outside the " +
-                  class_name(spec.grad.cls) + " bound";
+      r.message = result_name(j) + ": " + std::to_string(cmp.failures) + " of " +
+                  std::to_string(cmp.elements) + " element(s) outside the " + class_name(gc.cls) +
+                  " bound";
       break;
     }
   }
@@ -441,13 +558,19 @@ RowResult verify_grad_row(const OpSpec& spec, const Implementation& impl, DType 
   row.variant = impl.variant;
   row.planted_bug = impl.planted_bug;
   row.dtype = dtype;
+  const int order = opts.grad2 ? 2 : 1;
   const bool is_reference = impl.backend == backend::reference;
-  row.cls = is_reference ? AccuracyClass::sum_bound : spec.grad.cls;
+  row.cls = is_reference ? AccuracyClass::sum_bound : grad_class(spec, order).cls;
   if (is_reference) row.class_label = "fd-rich";  // utilisation of the difference tolerance
-  row.budget = is_reference ? 1.0 : grad_budget(spec, dtype);
+  row.budget = is_reference ? 1.0 : grad_budget(spec, dtype, order);
   if (!impl.backward) {
     row.verdict = Verdict::failed;
     row.message = "the op is differentiable but this implementation has no VJP";
+    return row;
+  }
+  if (order == 2 && !impl.double_backward) {
+    row.verdict = Verdict::failed;
+    row.message = "the spec promises second order but this implementation has no double backward";
     return row;
   }
   if (!is_reference &&
@@ -497,7 +620,7 @@ RowResult verify_grad_row(const OpSpec& spec, const Implementation& impl, DType 
       }
       if (opts.threads > 0 && c.threads == 0) c.threads = opts.threads;
       if (is_reference) {
-        GradCaseOutcome o = reference_case(spec, impl, c);
+        GradCaseOutcome o = reference_case(spec, impl, c, order);
         if (o.kink_skipped) {
           ++kinks_skipped;
           continue;
@@ -505,14 +628,14 @@ RowResult verify_grad_row(const OpSpec& spec, const Implementation& impl, DType 
         agreement = std::max(agreement, o.agreement);
         record(std::move(o.result));
       } else {
-        record(backend_case(spec, impl, c));
+        record(backend_case(spec, impl, c, order));
       }
     }
   }
   if (!is_reference && !opts.regime)
     for (std::size_t k = 0; k < spec.grad.kink_layouts.size(); ++k) {
       Case c = kink_case(spec, dtype, k, opts.seed);
-      CaseResult cr = backend_case(spec, impl, c);
+      CaseResult cr = backend_case(spec, impl, c, order);
       cr.description = "kink #" + std::to_string(k) + " " + c.describe();
       record(std::move(cr));
     }

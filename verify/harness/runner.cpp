@@ -450,6 +450,7 @@ std::string repro_command(const RowResult& row, const CaseResult& c, const Optio
   if (opts.threads > 0) cmd += " --threads " + std::to_string(opts.threads);
   if (opts.bitwise) cmd += " --bitwise";
   if (opts.grad) cmd += " --grad";
+  if (opts.grad2) cmd += " --grad2";
   return cmd + " -v";
 }
 
@@ -548,8 +549,9 @@ Report run_verification(const Options& opts, const std::function<void(const RowR
   if (use_ledger)
     ledger = Ledger::load(opts.ledger_path.empty() ? Ledger::default_path() : opts.ledger_path);
 
+  const bool any_grad = opts.grad || opts.grad2;
   for (const OpSpec* spec : specs) {
-    if (opts.grad && !spec->differentiable) {
+    if (any_grad && !(opts.grad2 ? spec->grad.second.promised : spec->differentiable)) {
       if (opts.ops.size() == 1 && opts.ops[0] == spec->name) {
         RowResult row;
         row.op = spec->name;
@@ -557,7 +559,8 @@ Report run_verification(const Options& opts, const std::function<void(const RowR
         row.backend = "-";
         row.variant = "-";
         row.verdict = Verdict::not_run;
-        row.message = "not differentiable: no gradient to check";
+        row.message = opts.grad2 ? "no second-order promise in the spec: nothing to check"
+                                 : "not differentiable: no gradient to check";
         if (on_row) on_row(row);
         rep.rows.push_back(std::move(row));
       }
@@ -566,7 +569,7 @@ Report run_verification(const Options& opts, const std::function<void(const RowR
     std::vector<std::string> backends = opts.backends;
     if (backends.empty()) {
       // --grad also certifies the reference VJP itself (against finite differences).
-      if (opts.grad) backends.push_back(backend::reference);
+      if (any_grad) backends.push_back(backend::reference);
       for (const std::string& b : spec->backends)
         if (b != backend::reference) backends.push_back(b);
     }
@@ -598,9 +601,9 @@ Report run_verification(const Options& opts, const std::function<void(const RowR
           continue;
         }
         for (const Implementation* impl : impls) {
-          RowResult row = opts.grad ? verify_grad_row(*spec, *impl, dt, opts)
-                                    : verify_row(*spec, *impl, dt, opts);
-          if (!opts.grad && use_ledger && !impl->planted_bug && row.verdict == Verdict::passed &&
+          RowResult row = any_grad ? verify_grad_row(*spec, *impl, dt, opts)
+                                   : verify_row(*spec, *impl, dt, opts);
+          if (!any_grad && use_ledger && !impl->planted_bug && row.verdict == Verdict::passed &&
               spec->accuracy.cls != AccuracyClass::exact)
             apply_ledger(ledger, row,
                          opts.ledger_mode == Options::LedgerMode::check    ? LedgerUse::check

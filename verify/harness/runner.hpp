@@ -33,6 +33,7 @@ struct Options {
   std::string ledger_path;        // "" with ledger_mode != off: the default ledger
   enum class LedgerMode { check, report, update, off } ledger_mode = LedgerMode::check;
   bool grad = false;     // check VJPs (gradcheck.hpp) instead of forward outputs
+  bool grad2 = false;    // check second-order VJPs (double backward) instead
   bool bitwise = false;  // also rerun each case (same settings; 1, 2, 3 threads): same bits?
   bool verbose = false;  // print every case
   std::string program = "veritensor";  // the command named in repro lines

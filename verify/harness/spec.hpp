@@ -148,6 +148,31 @@ struct GradBoundArgs {
 };
 using GradBoundFn = std::function<void(GradBoundArgs&)>;
 
+/// Second order: a backend's DoubleBackwardCall results against the reference's, from the same
+/// float inputs x, output gradients v and cotangents w (all converted exactly to float128).
+/// `result` < number of inputs: grad_inputs[result]; otherwise grad_grad_outputs[result − n].
+struct SecondOrderBoundArgs {
+  const std::vector<Tensor>& inputs_hp;
+  const std::vector<Tensor>& outputs_hp;           // reference forward outputs
+  const std::vector<Tensor>& grad_outputs_hp;      // v, one per output
+  const std::vector<Tensor>& grad_grad_inputs_hp;  // w, one per input (undefined: zero)
+  const Attrs& attrs;
+  Precision precision;
+  std::size_t result;
+  const Tensor& reference;  // the reference value of that result (float128)
+  Tensor& bound;            // fill: largest admissible |ĥ − h| per element
+};
+using SecondOrderBoundFn = std::function<void(SecondOrderBoundArgs&)>;
+
+/// Whether the op's VJP is itself differentiable here (DoubleBackwardCall), and how a backend's
+/// second-order results are held to the reference's: exact, ulp(k) or sum-bound (`bound`).
+struct SecondOrderSpec {
+  bool promised = false;
+  AccuracyClass cls = AccuracyClass::exact;
+  double ulp_f32 = 0, ulp_f64 = 0;
+  SecondOrderBoundFn bound;
+};
+
 struct GradSpec {
   /// Which inputs are differentiable (integer inputs never are); empty: every input.
   std::vector<bool> inputs;
@@ -165,6 +190,8 @@ struct GradSpec {
   /// requires every backend to follow the convention (the reference VJP's value).
   std::vector<Layout> kink_layouts;
   std::vector<std::vector<std::vector<double>>> kink_values;
+  /// Second-order promise (elementwise ops and matmul): checked by `verify --grad2`.
+  SecondOrderSpec second;
 };
 
 struct OpSpec {

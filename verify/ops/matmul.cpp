@@ -2,7 +2,8 @@
 // What it is: the shape rule (reference/ops/matmul.hpp), the per-element error bound and its
 // derivation, the exact-by-construction range, the sampled check used for layouts too large for
 // the full float128 reference, the layouts, and the gradient's bound (G·Bᵀ, Aᵀ·G, folded over
-// broadcast batch dimensions). What it is not: an implementation.
+// broadcast batch dimensions), and the second order's (V·W_Bᵀ, W_Aᵀ·V, W_A·B + A·W_B). What it is
+// not: an implementation.
 //
 // ---- The bound (Higham, "Accuracy and Stability of Numerical Algorithms", 2nd ed., §3.1) -----
 // Each C_ij = Σ_{k<K} A_ik B_kj is a dot product of length K. In floating point with unit
@@ -179,6 +180,59 @@ void matmul_grad_bound(GradBoundArgs& args) {
     if (m > 1 && p.digits == 24) e += p.u * (bmp::abs(load_hp(args.reference, i)) + e);
     const hp_t v = e + gref * GG;
     store_hp(args.bound, i, bmp::isnan(v) ? hp_t(0) : v);
+  });
+}
+
+// ---- second order -------------------------------------------------------------------------
+// The optimized backend computes ∂A = V·W_Bᵀ and ∂B = W_Aᵀ·V with the first-order VJP's code on
+// the operand pairs (A, W_B) and (W_A, B), so their bound is matmul_grad_bound on those pairs (the
+// derivation above, with B replaced by W_B, resp. A by W_A, and G by V).
+// ∂V = W_A·B + A·W_B: two GEMMs ĉ₁, ĉ₂ (each as in the forward) and one addition fl(ĉ₁ + ĉ₂). This
+// is one dot product of length 2K in which every product passes through at most K + 1 roundings
+// (its own, ≤ K − 1 within its GEMM, the final addition), and each underflow error η through at
+// most K (the final addition of a subnormal sum is exact), so, with G₁ = Σ_k |W_A,ik||B_kj| and
+// G₂ = Σ_k |A_ik||W_B,kj|:
+//   |ĥ − h| ≤ γ_{K+1}·(G₁ + G₂) + 2K·denorm_min.
+// An element whose GEMM sum overflowed is recomputed in float128 (s₁ + s₂, then one rounding):
+// |fl(ŝ) − h| ≤ u·|h| + γ_{2K+1}(2^-113)·(G₁ + G₂) (+ denorm_min/2), inside the bound above. The
+// reference (binary128: two K-term sums and one addition) adds ≤ γ_{K+1}(2^-113)·(G₁ + G₂), and
+// the evaluation of G₁ + G₂ a relative γ_{K+1}(2^-113); 3·γ_{K+3}(2^-113)·(G₁ + G₂) covers both.
+// Terms with an inf/NaN factor are left out of G₁, G₂ (the result is non-finite, compared exactly).
+
+void matmul_grad2_bound(SecondOrderBoundArgs& args) {
+  const Tensor& a = args.inputs_hp.at(0);
+  const Tensor& b = args.inputs_hp.at(1);
+  const auto given = [](const std::vector<Tensor>& ts, std::size_t i, const Shape& s) {
+    return i < ts.size() && ts[i].defined() ? ts[i] : Tensor::empty(s, DType::hp);
+  };
+  const Shape out = ref::matmul_shape(a.shape(), b.shape());
+  const Tensor wa = given(args.grad_grad_inputs_hp, 0, a.shape());
+  const Tensor wb = given(args.grad_grad_inputs_hp, 1, b.shape());
+  const std::vector<Tensor> v = {given(args.grad_outputs_hp, 0, out)};
+  if (args.result < 2) {  // ∂A: the first-order bound of (A, W_B); ∂B: that of (W_A, B)
+    const std::vector<Tensor> ins =
+        args.result == 0 ? std::vector<Tensor>{a, wb} : std::vector<Tensor>{wa, b};
+    GradBoundArgs g{ins,         args.outputs_hp, v,         args.attrs, args.precision,
+                    args.result, args.reference,  args.bound};
+    matmul_grad_bound(g);
+    return;
+  }
+  if (!args.bound.defined() || args.bound.shape() != out || args.bound.dtype() != DType::hp)
+    args.bound = Tensor::empty(out, DType::hp);
+  const ref::MatmulOperands ab = ref::matmul_operands(a, b), w = ref::matmul_operands(wa, wb);
+  const Tensor gross = Tensor::empty(out, DType::hp);
+  const Tensor gf = ref::matmul_full_output(gross, a.ndim(), b.ndim());
+  ref::matmul_jvp<hp_t>(abs_finite(w.a).view<hp_t>(), abs_finite(ab.b).view<hp_t>(),
+                        abs_finite(ab.a).view<hp_t>(), abs_finite(w.b).view<hp_t>(),
+                        gf.view<hp_t>());
+  const std::int64_t K = ab.a.dim(-1);
+  const Precision& p = args.precision;
+  const hp_t gk = gamma_n(K + 1, p), under = 2 * hp_t(K) * p.denorm_min;
+  const hp_t gref = 3 * gamma_n(K + 3, reference_precision());
+  for_each_index(out, [&](const std::vector<std::int64_t>& i) {
+    const hp_t G = load_hp(gross, i);
+    const hp_t e = gk * G + under + gref * G;
+    store_hp(args.bound, i, bmp::isnan(e) ? hp_t(0) : e);
   });
 }
 
@@ -476,6 +530,7 @@ OpSpec matmul_spec() {
   s.differentiable = true;
   s.grad.cls = AccuracyClass::sum_bound;
   s.grad.bound = matmul_grad_bound;
+  s.grad.second = {.promised = true, .cls = AccuracyClass::sum_bound, .bound = matmul_grad2_bound};
   s.layouts = matmul_layouts;
   s.structural_layouts = matmul_structural_layouts;
   s.domains = {{-4, 4, false, kPatternsA}, {-4, 4, false, {Adversarial::cancellation}}};

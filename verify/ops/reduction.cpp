@@ -589,17 +589,22 @@ OpSpec with_grad(OpSpec s, GradSpec g) {
   s.grad = std::move(g);
   return s;
 }
+/// sum and mean are linear: second order is the forward on w (bounds.hpp).
+OpSpec with_linear_second_order(OpSpec s) {
+  s.grad.second = linear_second_order(s.accuracy);
+  return s;
+}
 
-VT_REGISTER_SPEC(with_grad(with_exact(reduction_spec("sum", "Σ over the given axes (NumPy sum)",
-                                                     Family::sum, sum_bound_class(sum_bound),
-                                                     scale_free_domain()),
-                                      exact_sum_range("sum")),
-                           exact_grad()));
-VT_REGISTER_SPEC(with_grad(
+VT_REGISTER_SPEC(with_linear_second_order(
+    with_grad(with_exact(reduction_spec("sum", "Σ over the given axes (NumPy sum)", Family::sum,
+                                        sum_bound_class(sum_bound), scale_free_domain()),
+                         exact_sum_range("sum")),
+              exact_grad())));
+VT_REGISTER_SPEC(with_linear_second_order(with_grad(
     with_exact(reduction_spec("mean", "Σ / n over the given axes; NaN for n = 0", Family::mean_like,
                               sum_bound_class(mean_bound), scale_free_domain()),
                exact_sum_range("mean")),
-    exact_grad()));
+    exact_grad())));
 VT_REGISTER_SPEC(with_grad(with_exact(reduction_spec("max",
                                                      "maximum over the given axes (NaN propagates, "
                                                      "+0 > −0); raises on zero elements",

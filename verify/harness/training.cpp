@@ -1,0 +1,889 @@
+// verify/harness/training.cpp — the end-to-end MLP training check (training.hpp).
+// What it is: the synthetic data, the three trajectories through the autograd engine, and the
+// running error analysis that bounds how far each optimized trajectory may drift from the
+// reference one. What it is not: a per-op verification (the bounds of single ops come from their
+// specs, verify/ops/*.cpp) or a general training loop.
+//
+// ---- The bound (first-order running error analysis, Wilkinson) ------------------------------
+// Every tensor t of an optimized step carries E(t) ≥ |t̂ − t| elementwise (t̂ the optimized value,
+// t the reference trajectory's), computed in float128. Parameters and optimizer state start
+// with E = 0 (identical float32 values); the data x and the labels are exact. For an op y = f(x)
+// run by the optimized backend on its own inputs x̂:
+//   |ŷ − y| ≤ |f_opt(x̂) − f_ref(x̂)| + |f_ref(x̂) − f_ref(x)| ≤ B_f + |J_f|·E(x)
+// B_f is the op's accuracy class from its spec (Accuracy::bound for the forwards, GradSpec::bound
+// for the VJPs, the optimizer spec's bound for the new parameter; relu is exact: 0; optimizer
+// state outputs are held by the harness to correct rounding: u·|y| + dm/2). The magnitudes in
+// B_f and |J_f| are evaluated at the reference trajectory's values (x, not x̂): they differ by
+// O(E) = O(u), which changes the bound by O(u²) — second order, dropped like the second-order
+// terms of the nonlinear rules below. The float128 rounding of the reference trajectory itself
+// (2^-113 relative per op) is covered by the reference terms inside every spec bound.
+// The propagation rules (|·| elementwise; "rigorous" rules hold for any size of E):
+//  linear   y = x·Wᵀ + b  (bilinear, rigorous: x̂Ŵ − xW = δx·W + x·δW + δx·δW)
+//             E(y)  = B + E(x)·(|W| + E(W))ᵀ + |x|·E(W)ᵀ + E(b)
+//  linear VJP gx = g·W, gW = gᵀ·x, gb = Σ_rows g  (bilinear, rigorous)
+//             E(gx) = B + E(g)·(|W| + E(W)) + |g|·E(W)
+//             E(gW) = B + E(g)ᵀ·(|x| + E(x)) + |g|ᵀ·E(x),   E(gb) = B + Σ_rows E(g)
+//  relu     1-Lipschitz: E(a) = E(h) where h + E(h) > 0, else 0 (then h, ĥ ≤ 0: both give +0)
+//  relu VJP g·[h > 0]: h > E(h): both masks 1, E(g); h ≤ −E(h): both 0, 0; otherwise the mask
+//           may flip: |ĝ·m̂ − g·m| ≤ max(|ĝ|, |g|) ≤ |g| + E(g)   (rigorous)
+//  cross_entropy (mean over B rows), first order: E(loss) = B + Σ|∂L/∂h|·E(h);
+//           VJP g_c = (π_c − [c = t])/B per row, π = softmax(h): |J|·E(h) per row is
+//           (1/B)·(π_c(1 − π_c)E_c + π_c·Σ_{j≠c} π_j E_j)
+//  sgd_step (momentum μ, weight decay wd, dampening 0; linear, rigorous):
+//           buf' = μ·buf + g + wd·p (buf' = g + wd·p on the first step), p' = p − lr·buf'
+//           E(buf') = u|buf'| + dm/2 + μE(buf) + E(g) + wd·E(p)
+//           E(p')   = B + |1 − lr·wd|·E(p) + lr·μ·E(buf) + lr·E(g)
+//  adam_step (weight decay 0):  m' = β1 m + (1 − β1) g,  v' = β2 v + (1 − β2) g²  (rigorous)
+//           E_in(m') = β1 E(m) + (1 − β1) E(g),  E_in(v') = β2 E(v) + (1 − β2)(2|g| + E(g))E(g)
+//           E(m') = u|m'| + dm/2 + E_in(m'),  E(v') likewise;
+//           p' = p − s·m'/d, s = lr/(1 − β1^t), d = √v'/c + eps, c = √(1 − β2^t) (rigorous):
+//           |√v̂ − √v| ≤ E_s := min(√E_in(v'), E_in(v')/√v'), E(d) = E_s/c,
+//           d_lo = max(d − E(d), eps):  |m̂/d̂ − m/d| ≤ E_in(m')/d_lo + |m'|·E(d)/(d·d_lo)
+//           E(p') = B + E(p) + min(s·(E_in(m')/d_lo + |m'|·E(d)/(d·d_lo)), |w| + s·c·K̂_t + …)
+//           where |m'|/√v' ≤ K̂_t bounds any Adam step (see propagate_update): where E(g) is as
+//           large as |g| (a relu mask that may flip) the step's direction is unknown, and the
+//           cap keeps the bound at two steps' worth instead of letting d_lo → eps blow it up
+// The check: after every update, utilisation |p̂ − p|/E(p) ≤ 1 for every parameter and state
+// element, and |L̂ − L|/E(L) ≤ 1 for the loss of every step. Bounds are worst case, so the
+// utilisation is expected far below 1; it is reported as measured, never scaled.
+#include "verify/harness/training.hpp"
+
+#include "core/autograd.hpp"
+#include "verify/harness/bounds.hpp"
+#include "verify/harness/spec.hpp"
+
+#include <boost/multiprecision/float128.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <future>
+#include <random>
+#include <sstream>
+
+namespace vt::verify {
+namespace {
+
+namespace bmp = boost::multiprecision;
+namespace ag = vt::autograd;
+using Vec = std::vector<hp_t>;  // a row-major float128 array (an error bound or a magnitude)
+
+constexpr std::int64_t kIn = 784, kH1 = 256, kH2 = 128, kOut = 10;
+const char* const kParamNames[] = {"W1", "b1", "W2", "b2", "W3", "b3"};
+
+// Hyper-parameters: PyTorch-typical, chosen so that the loss falls clearly in 20 steps.
+constexpr double kSgdLr = 0.05, kSgdMomentum = 0.9, kSgdWeightDecay = 5e-4;
+constexpr double kAdamLr = 1e-3, kAdamBeta1 = 0.9, kAdamBeta2 = 0.999, kAdamEps = 1e-8;
+
+// ---- small float128 helpers -----------------------------------------------------------------
+
+Vec to_vec(const Tensor& t) {
+  const Tensor h = t.dtype() == DType::hp ? t.contiguous() : t.to(DType::hp);
+  const hp_t* p = h.data<hp_t>();
+  return Vec(p, p + h.numel());
+}
+Vec abs_vec(const Vec& v) {
+  Vec r(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) r[i] = bmp::abs(v[i]);
+  return r;
+}
+Vec plus(const Vec& a, const Vec& b) {
+  Vec r(a.size());
+  for (std::size_t i = 0; i < a.size(); ++i) r[i] = a[i] + b[i];
+  return r;
+}
+bool all_zero(const Vec& v) {
+  return std::all_of(v.begin(), v.end(), [](const hp_t& x) { return x == 0; });
+}
+
+/// C(M,N) += A(M,K)·B(N,K)ᵀ — nonnegative operands: a float128 sum of nonnegative terms is within
+/// γ_K(2^-113) relative, far below every figure it bounds. Zero rows of A are skipped.
+void add_abt(Vec& C, const Vec& A, const Vec& B, std::int64_t M, std::int64_t K, std::int64_t N) {
+  for (std::int64_t m = 0; m < M; ++m)
+    for (std::int64_t n = 0; n < N; ++n) {
+      hp_t s = 0;
+      const hp_t* a = &A[static_cast<std::size_t>(m * K)];
+      const hp_t* b = &B[static_cast<std::size_t>(n * K)];
+      for (std::int64_t k = 0; k < K; ++k)
+        if (a[k] != 0) s += a[k] * b[k];
+      C[static_cast<std::size_t>(m * N + n)] += s;
+    }
+}
+/// C(M,K) += A(M,N)·B(N,K).
+void add_ab(Vec& C, const Vec& A, const Vec& B, std::int64_t M, std::int64_t N, std::int64_t K) {
+  for (std::int64_t m = 0; m < M; ++m)
+    for (std::int64_t n = 0; n < N; ++n) {
+      const hp_t a = A[static_cast<std::size_t>(m * N + n)];
+      if (a == 0) continue;
+      hp_t* c = &C[static_cast<std::size_t>(m * K)];
+      const hp_t* b = &B[static_cast<std::size_t>(n * K)];
+      for (std::int64_t k = 0; k < K; ++k) c[k] += a * b[k];
+    }
+}
+/// C(N,K) += A(M,N)ᵀ·B(M,K).
+void add_atb(Vec& C, const Vec& A, const Vec& B, std::int64_t M, std::int64_t N, std::int64_t K) {
+  for (std::int64_t m = 0; m < M; ++m)
+    for (std::int64_t n = 0; n < N; ++n) {
+      const hp_t a = A[static_cast<std::size_t>(m * N + n)];
+      if (a == 0) continue;
+      hp_t* c = &C[static_cast<std::size_t>(n * K)];
+      const hp_t* b = &B[static_cast<std::size_t>(m * K)];
+      for (std::int64_t k = 0; k < K; ++k) c[k] += a * b[k];
+    }
+}
+
+// ---- the per-op class bounds, from the specs ------------------------------------------------
+
+const OpSpec& spec_of(const std::string& op) {
+  const OpSpec* s = SpecRegistry::instance().find(op);
+  if (!s) throw Error(op, {}, "training check: no spec registered");
+  return *s;
+}
+
+Attrs full_attrs(const std::string& op, const Attrs& given) {
+  return validate_attrs(spec_of(op).attrs, given, op);
+}
+
+/// B of output 0 of a forward: the spec's sum-bound, k·ulp for ulp(k) (ulp(y) ≤ 2u|y| + dm),
+/// 0 for exact ops.
+Vec forward_bound(const std::string& op, const std::vector<Tensor>& in_hp,
+                  const std::vector<Tensor>& ref_out, const Attrs& attrs, DType dtype) {
+  const OpSpec& s = spec_of(op);
+  const Precision p = precision_of(dtype);
+  const Vec y = to_vec(ref_out.at(0));
+  switch (s.accuracy.cls) {
+    case AccuracyClass::exact:
+      return Vec(y.size(), hp_t(0));
+    case AccuracyClass::ulp: {
+      const hp_t k(dtype == DType::f32 ? s.accuracy.ulp_f32 : s.accuracy.ulp_f64);
+      Vec r(y.size());
+      for (std::size_t i = 0; i < y.size(); ++i)
+        r[i] = k * (2 * p.u * bmp::abs(y[i]) + p.denorm_min);
+      return r;
+    }
+    case AccuracyClass::sum_bound: {
+      Tensor b;
+      BoundArgs a{in_hp, ref_out, attrs, p, b};
+      s.accuracy.bound(a);
+      return to_vec(b);
+    }
+    default:
+      throw Error(op, {}, "training check: accuracy class not usable in a running bound");
+  }
+}
+
+/// B of the VJP of input `input`.
+Vec grad_bound(const std::string& op, const std::vector<Tensor>& in_hp,
+               const std::vector<Tensor>& out_hp, const std::vector<Tensor>& gout_hp,
+               const Attrs& attrs, std::size_t input, const Tensor& ref_grad, DType dtype) {
+  const OpSpec& s = spec_of(op);
+  const Precision p = precision_of(dtype);
+  const Vec g = to_vec(ref_grad);
+  switch (s.grad.cls) {
+    case AccuracyClass::exact:
+      return Vec(g.size(), hp_t(0));
+    case AccuracyClass::ulp: {
+      const hp_t k(dtype == DType::f32 ? s.grad.ulp_f32 : s.grad.ulp_f64);
+      Vec r(g.size());
+      for (std::size_t i = 0; i < g.size(); ++i)
+        r[i] = k * (2 * p.u * bmp::abs(g[i]) + p.denorm_min);
+      return r;
+    }
+    case AccuracyClass::sum_bound: {
+      Tensor b;
+      GradBoundArgs a{in_hp, out_hp, gout_hp, attrs, p, input, ref_grad, b};
+      s.grad.bound(a);
+      return to_vec(b);
+    }
+    default:
+      throw Error(op, {}, "training check: gradient class not usable in a running bound");
+  }
+}
+
+// ---- data and initial values ----------------------------------------------------------------
+
+struct Data {
+  Tensor x;                  // (B, 784) float32 values, stored float64 (exact in every dtype)
+  Tensor y;                  // (B) int64 labels in [0, 10)
+  std::vector<Tensor> init;  // W1, b1, W2, b2, W3, b3: float32 values, stored float64
+};
+
+float uniform_f32(std::mt19937_64& rng, double bound) {
+  return static_cast<float>(std::uniform_real_distribution<double>(-bound, bound)(rng));
+}
+
+/// x uniform in [−1, 1]; labels argmax of a fixed random linear teacher (so they are a function
+/// of the inputs the network can learn); parameters as PyTorch's nn.Linear initialises them
+/// (uniform ±1/√fan_in), rounded to float32.
+Data make_data(std::uint64_t seed, std::int64_t B) {
+  std::mt19937_64 rng(seed);
+  Data d;
+  std::vector<double> x(static_cast<std::size_t>(B * kIn));
+  for (double& v : x) v = uniform_f32(rng, 1.0);
+  std::vector<double> teacher(static_cast<std::size_t>(kOut * kIn));
+  for (double& v : teacher) v = uniform_f32(rng, 1.0);
+  std::vector<std::int64_t> y(static_cast<std::size_t>(B));
+  for (std::int64_t n = 0; n < B; ++n) {
+    double best = -1e300;
+    for (std::int64_t c = 0; c < kOut; ++c) {
+      double s = 0;
+      for (std::int64_t k = 0; k < kIn; ++k)
+        s += teacher[static_cast<std::size_t>(c * kIn + k)] *
+             x[static_cast<std::size_t>(n * kIn + k)];
+      if (s > best) {
+        best = s;
+        y[static_cast<std::size_t>(n)] = c;
+      }
+    }
+  }
+  d.x = Tensor::from<double>({B, kIn}, x);
+  d.y = Tensor::from<std::int64_t>({B}, y);
+  const std::int64_t dims[] = {kIn, kH1, kH2, kOut};
+  for (int l = 0; l < 3; ++l) {
+    const std::int64_t fan_in = dims[l], fan_out = dims[l + 1];
+    const double bound = 1.0 / std::sqrt(static_cast<double>(fan_in));
+    std::vector<double> w(static_cast<std::size_t>(fan_out * fan_in)),
+        b(static_cast<std::size_t>(fan_out));
+    for (double& v : w) v = uniform_f32(rng, bound);
+    for (double& v : b) v = uniform_f32(rng, bound);
+    d.init.push_back(Tensor::from<double>({fan_out, fan_in}, w));
+    d.init.push_back(Tensor::from<double>({fan_out}, b));
+  }
+  return d;
+}
+
+// ---- one trajectory through the autograd engine ---------------------------------------------
+
+struct Trajectory {
+  bool reference = false;
+  DType dtype = DType::f32;  // float128 for the reference
+  std::map<std::string, std::string> variants;
+  Tensor x;  // the data in the compute dtype
+  std::vector<ag::Variable> params;
+  std::vector<std::vector<Tensor>> state;  // per parameter: {buf} (SGD) or {m, v} (Adam)
+  // Recorded by the last forward_backward (values of the nodes, the loss, the leaf grads).
+  std::vector<Tensor> acts;  // h1, a1, h2, a2, h3
+  Tensor loss;
+  std::vector<Tensor> grads;
+
+  ag::Backend be(const std::string& op) const {
+    if (reference) return ag::reference_backend();
+    auto it = variants.find(op);
+    return {backend::optimized, it == variants.end() ? "" : it->second};
+  }
+};
+
+Trajectory make_trajectory(const Data& d, bool reference, DType dtype,
+                           const std::map<std::string, std::string>& variants, bool adam) {
+  Trajectory t;
+  t.reference = reference;
+  t.dtype = reference ? DType::hp : dtype;
+  t.variants = variants;
+  t.x = d.x.to(t.dtype);
+  for (const Tensor& p : d.init) {
+    t.params.emplace_back(p.to(t.dtype), true);
+    std::vector<Tensor> s;
+    for (int k = 0; k < (adam ? 2 : 1); ++k) s.push_back(Tensor::empty(p.shape(), t.dtype));
+    t.state.push_back(std::move(s));
+  }
+  return t;
+}
+
+Attrs ce_attrs() { return full_attrs("cross_entropy", {{"reduction", std::string("mean")}}); }
+
+void forward_backward(Trajectory& t, const Tensor& labels) {
+  const ag::Variable x(t.x), y(labels);
+  const std::int64_t B = t.x.dim(0);
+  auto linear = [&](const ag::Variable& in, int layer, std::int64_t out) {
+    return ag::apply("linear", {in, t.params[2 * layer], t.params[2 * layer + 1]},
+                     full_attrs("linear", {}), {{{B, out}, std::nullopt}}, t.be("linear"))
+        .at(0);
+  };
+  auto relu = [&](const ag::Variable& in) {
+    return ag::apply("relu", {in}, full_attrs("relu", {}), {{in.shape(), std::nullopt}},
+                     t.be("relu"))
+        .at(0);
+  };
+  const ag::Variable h1 = linear(x, 0, kH1), a1 = relu(h1);
+  const ag::Variable h2 = linear(a1, 1, kH2), a2 = relu(h2);
+  const ag::Variable h3 = linear(a2, 2, kOut);
+  const ag::Variable loss =
+      ag::apply("cross_entropy", {h3, y}, ce_attrs(), {{{}, std::nullopt}}, t.be("cross_entropy"))
+          .at(0);
+  t.acts = {h1.value(), a1.value(), h2.value(), a2.value(), h3.value()};
+  t.loss = loss.value();
+  loss.backward();
+  t.grads.clear();
+  for (const ag::Variable& p : t.params) {
+    if (!p.grad().defined()) throw Error("training", {p.shape()}, "a parameter got no gradient");
+    t.grads.push_back(p.grad());
+  }
+}
+
+Attrs sgd_attrs(int step) {
+  return full_attrs("sgd_step", {{"lr", kSgdLr},
+                                 {"momentum", kSgdMomentum},
+                                 {"dampening", 0.0},
+                                 {"weight_decay", kSgdWeightDecay},
+                                 {"nesterov", false},
+                                 {"first_step", step == 1}});
+}
+Attrs adam_attrs(int step) {
+  return full_attrs("adam_step", {{"lr", kAdamLr},
+                                  {"beta1", kAdamBeta1},
+                                  {"beta2", kAdamBeta2},
+                                  {"eps", kAdamEps},
+                                  {"weight_decay", 0.0},
+                                  {"step", std::int64_t{step}}});
+}
+
+/// One optimizer step on every parameter, as apply() under a NoGradGuard; the parameters become
+/// new leaves holding the new values.
+void update(Trajectory& t, bool adam, int step) {
+  ag::NoGradGuard guard;
+  const std::string op = adam ? "adam_step" : "sgd_step";
+  const Attrs attrs = adam ? adam_attrs(step) : sgd_attrs(step);
+  for (std::size_t i = 0; i < t.params.size(); ++i) {
+    std::vector<ag::Variable> in = {t.params[i].detach(), ag::Variable(t.grads[i])};
+    for (const Tensor& s : t.state[i]) in.emplace_back(s);
+    std::vector<ag::OutputDesc> outs(1 + t.state[i].size(), {t.params[i].shape(), std::nullopt});
+    const std::vector<ag::Variable> r = ag::apply(op, in, attrs, outs, t.be(op));
+    t.params[i] = ag::Variable(r[0].value(), true);
+    for (std::size_t k = 0; k < t.state[i].size(); ++k) t.state[i][k] = r[k + 1].value();
+  }
+}
+
+// ---- the reference step's intermediate gradients --------------------------------------------
+
+/// VJPs of the reference step that the engine does not keep (only leaves keep a grad): the
+/// gradients of h3, a2, h2, a1, h1, by the reference implementations on the reference values.
+struct RefGrads {
+  Tensor g3, ga2, gh2, ga1, gh1;
+};
+
+Tensor relu_mask(const Tensor& g, const Tensor& h) {
+  const Vec gv = to_vec(g), hv = to_vec(h);
+  Tensor r = Tensor::empty(g.shape(), DType::hp);
+  hp_t* p = r.data<hp_t>();
+  for (std::size_t i = 0; i < gv.size(); ++i) p[i] = hv[i] > 0 ? gv[i] : hp_t(0);
+  return r;
+}
+
+Tensor ref_linear_gx(const Tensor& x, const Tensor& W, const Tensor& b, const Tensor& y,
+                     const Tensor& g) {
+  const Implementation* impl = Registry::instance().find("linear", backend::reference);
+  OpCall call{{x, W, b}, full_attrs("linear", {}), {y}};
+  BackwardCall bc{&call, {g}, {Tensor::empty(x.shape(), DType::hp), Tensor(), Tensor()}};
+  impl->backward(bc);
+  return bc.grad_inputs[0];
+}
+
+RefGrads ref_grads(const Trajectory& r, const Tensor& labels) {
+  RefGrads g;
+  const Implementation* ce = Registry::instance().find("cross_entropy", backend::reference);
+  OpCall call{{r.acts[4], labels}, ce_attrs(), {r.loss}};
+  BackwardCall bc{&call,
+                  {Tensor::from<hp_t>({}, {hp_t(1)})},
+                  {Tensor::empty(r.acts[4].shape(), DType::hp), Tensor()}};
+  ce->backward(bc);
+  g.g3 = bc.grad_inputs[0];
+  const Tensor& W2 = r.params[2].value();
+  const Tensor& W3 = r.params[4].value();
+  g.ga2 = ref_linear_gx(r.acts[3], W3, r.params[5].value(), r.acts[4], g.g3);
+  g.gh2 = relu_mask(g.ga2, r.acts[2]);
+  g.ga1 = ref_linear_gx(r.acts[1], W2, r.params[3].value(), r.acts[2], g.gh2);
+  g.gh1 = relu_mask(g.ga1, r.acts[0]);
+  return g;
+}
+
+// ---- the propagation rules (see the top of the file) ----------------------------------------
+
+/// E(y) of linear y = x·Wᵀ + b; Ex empty: x exact.
+Vec linear_fwd_err(const Tensor& x, const Vec& Ex, const Tensor& W, const Vec& EW, const Tensor& b,
+                   const Vec& Eb, const Tensor& y, DType dtype) {
+  const std::int64_t M = x.dim(0), K = x.dim(1), N = W.dim(0);
+  Vec E = forward_bound("linear", {x, W, b}, {y}, full_attrs("linear", {}), dtype);
+  add_abt(E, abs_vec(to_vec(x)), EW, M, K, N);
+  if (!Ex.empty() && !all_zero(Ex)) add_abt(E, Ex, plus(abs_vec(to_vec(W)), EW), M, K, N);
+  for (std::int64_t m = 0; m < M; ++m)
+    for (std::int64_t n = 0; n < N; ++n)
+      E[static_cast<std::size_t>(m * N + n)] += Eb[static_cast<std::size_t>(n)];
+  return E;
+}
+
+struct LinearGradErr {
+  Vec gx, gW, gb;
+};
+
+/// E of the VJPs of linear; gx only when `want_gx` (ref_gx its reference value).
+LinearGradErr linear_vjp_err(const Tensor& x, const Vec& Ex, const Tensor& W, const Vec& EW,
+                             const Tensor& b, const Tensor& y, const Tensor& g, const Vec& Eg,
+                             const Tensor& ref_gx, const Tensor& ref_gW, const Tensor& ref_gb,
+                             DType dtype) {
+  const std::int64_t M = x.dim(0), K = x.dim(1), N = W.dim(0);
+  const Attrs attrs = full_attrs("linear", {});
+  const std::vector<Tensor> in = {x, W, b}, out = {y}, gout = {g};
+  const Vec ag = abs_vec(to_vec(g));
+  const Vec ax = abs_vec(to_vec(x));
+  LinearGradErr r;
+  if (ref_gx.defined()) {
+    r.gx = grad_bound("linear", in, out, gout, attrs, 0, ref_gx, dtype);
+    add_ab(r.gx, Eg, plus(abs_vec(to_vec(W)), EW), M, N, K);
+    add_ab(r.gx, ag, EW, M, N, K);
+  }
+  r.gW = grad_bound("linear", in, out, gout, attrs, 1, ref_gW, dtype);
+  if (Ex.empty() || all_zero(Ex)) {
+    add_atb(r.gW, Eg, ax, M, N, K);
+  } else {
+    add_atb(r.gW, Eg, plus(ax, Ex), M, N, K);
+    add_atb(r.gW, ag, Ex, M, N, K);
+  }
+  r.gb = grad_bound("linear", in, out, gout, attrs, 2, ref_gb, dtype);
+  for (std::int64_t m = 0; m < M; ++m)
+    for (std::int64_t n = 0; n < N; ++n)
+      r.gb[static_cast<std::size_t>(n)] += Eg[static_cast<std::size_t>(m * N + n)];
+  return r;
+}
+
+Vec relu_fwd_err(const Tensor& h, const Vec& Eh) {
+  const Vec hv = to_vec(h);
+  Vec E(hv.size());
+  for (std::size_t i = 0; i < hv.size(); ++i) E[i] = hv[i] + Eh[i] > 0 ? Eh[i] : hp_t(0);
+  return E;
+}
+
+Vec relu_vjp_err(const Tensor& h, const Vec& Eh, const Tensor& g, const Vec& Eg) {
+  const Vec hv = to_vec(h), gv = to_vec(g);
+  Vec E(hv.size());
+  for (std::size_t i = 0; i < hv.size(); ++i) {
+    if (hv[i] > Eh[i])
+      E[i] = Eg[i];
+    else if (hv[i] <= -Eh[i])
+      E[i] = 0;
+    else
+      E[i] = bmp::abs(gv[i]) + Eg[i];
+  }
+  return E;
+}
+
+/// The state of the analysis along one optimized trajectory.
+struct Errors {
+  std::vector<Vec> p;               // per parameter
+  std::vector<std::vector<Vec>> s;  // per parameter, per state tensor
+};
+
+struct StepErrors {
+  hp_t loss = 0;
+  std::vector<Vec> grads;  // per parameter
+};
+
+/// Forward and backward of one step: E(loss) and E(grad) of every parameter.
+/// `P`: the reference parameters the step's forward used.
+StepErrors propagate_step(const Trajectory& r, const std::vector<Tensor>& P, const RefGrads& rg,
+                          const Tensor& labels, const Errors& e, DType dtype) {
+  const std::int64_t B = r.x.dim(0);
+  const Tensor& x = r.x;
+  const Tensor &h1 = r.acts[0], &a1 = r.acts[1], &h2 = r.acts[2], &a2 = r.acts[3], &h3 = r.acts[4];
+  const Vec Eh1 = linear_fwd_err(x, {}, P[0], e.p[0], P[1], e.p[1], h1, dtype);
+  const Vec Ea1 = relu_fwd_err(h1, Eh1);
+  const Vec Eh2 = linear_fwd_err(a1, Ea1, P[2], e.p[2], P[3], e.p[3], h2, dtype);
+  const Vec Ea2 = relu_fwd_err(h2, Eh2);
+  const Vec Eh3 = linear_fwd_err(a2, Ea2, P[4], e.p[4], P[5], e.p[5], h3, dtype);
+
+  StepErrors out;
+  // cross_entropy: forward and VJP.
+  const Attrs ca = ce_attrs();
+  const Vec g3 = to_vec(rg.g3);
+  out.loss = forward_bound("cross_entropy", {h3, labels}, {r.loss}, ca, dtype).at(0);
+  for (std::size_t i = 0; i < g3.size(); ++i) out.loss += bmp::abs(g3[i]) * Eh3[i];
+  const Tensor seed = Tensor::from<hp_t>({}, {hp_t(1)});
+  Vec Eg3 = grad_bound("cross_entropy", {h3, labels}, {r.loss}, {seed}, ca, 0, rg.g3, dtype);
+  const Vec hv = to_vec(h3);
+  for (std::int64_t n = 0; n < B; ++n) {
+    const std::size_t o = static_cast<std::size_t>(n * kOut);
+    hp_t mx = hv[o];
+    for (std::int64_t c = 1; c < kOut; ++c) mx = std::max(mx, hv[o + static_cast<std::size_t>(c)]);
+    Vec pi(kOut);
+    hp_t S = 0;
+    for (std::int64_t c = 0; c < kOut; ++c)
+      S += pi[static_cast<std::size_t>(c)] = bmp::exp(hv[o + static_cast<std::size_t>(c)] - mx);
+    for (hp_t& v : pi) v /= S;
+    for (std::size_t c = 0; c < pi.size(); ++c) {
+      // π_c(1 − π_c)E_c + π_c Σ_{j≠c} π_j E_j, without a subtraction (E may be infinite).
+      hp_t off = 0;
+      for (std::size_t j = 0; j < pi.size(); ++j)
+        if (j != c) off += pi[j] * Eh3[o + j];
+      Eg3[o + c] += pi[c] * ((1 - pi[c]) * Eh3[o + c] + off) / hp_t(B);
+    }
+  }
+  // Backward through the layers.
+  const LinearGradErr l3 = linear_vjp_err(a2, Ea2, P[4], e.p[4], P[5], h3, rg.g3, Eg3, rg.ga2,
+                                          r.grads[4], r.grads[5], dtype);
+  const Vec Egh2 = relu_vjp_err(h2, Eh2, rg.ga2, l3.gx);
+  const LinearGradErr l2 = linear_vjp_err(a1, Ea1, P[2], e.p[2], P[3], h2, rg.gh2, Egh2, rg.ga1,
+                                          r.grads[2], r.grads[3], dtype);
+  const Vec Egh1 = relu_vjp_err(h1, Eh1, rg.ga1, l2.gx);
+  const LinearGradErr l1 = linear_vjp_err(x, {}, P[0], e.p[0], P[1], h1, rg.gh1, Egh1, Tensor(),
+                                          r.grads[0], r.grads[1], dtype);
+  out.grads = {l1.gW, l1.gb, l2.gW, l2.gb, l3.gW, l3.gb};
+  return out;
+}
+
+/// E of a state output held to correct rounding: u·|y| + dm/2.
+Vec rounding_err(const Vec& y, const Precision& p) {
+  Vec r(y.size());
+  for (std::size_t i = 0; i < y.size(); ++i) r[i] = p.u * bmp::abs(y[i]) + p.denorm_min / 2;
+  return r;
+}
+
+/// The optimizer step's rules: new E(p) and E(state) from the old ones and E(grad).
+/// `before` holds the reference parameters, gradients and state going into the step, `after`
+/// the reference trajectory after it.
+void propagate_update(const std::vector<Tensor>& p0, const std::vector<Tensor>& g0,
+                      const std::vector<std::vector<Tensor>>& s0, const Trajectory& after,
+                      bool adam, int step, const StepErrors& se, Errors& e, DType dtype) {
+  const Precision prec = precision_of(dtype);
+  for (std::size_t i = 0; i < p0.size(); ++i) {
+    const Vec& Ep = e.p[i];
+    const Vec& Eg = se.grads[i];
+    const Tensor& p1 = after.params[i].value();
+    std::vector<Tensor> in = {p0[i], g0[i]};
+    std::vector<Tensor> out = {p1};
+    for (const Tensor& s : s0[i]) in.push_back(s);
+    for (const Tensor& s : after.state[i]) out.push_back(s);
+    const std::size_t n = Ep.size();
+    if (!adam) {
+      const Attrs at = sgd_attrs(step);
+      Vec Ep1 = forward_bound("sgd_step", in, out, at, dtype);
+      Vec Eb1 = rounding_err(to_vec(after.state[i][0]), prec);
+      const hp_t lr(kSgdLr), mu(kSgdMomentum), wd(kSgdWeightDecay);
+      const Vec& Eb = e.s[i][0];
+      for (std::size_t k = 0; k < n; ++k) {
+        const hp_t eb = step == 1 ? hp_t(0) : Eb[k];
+        Eb1[k] += mu * eb + Eg[k] + wd * Ep[k];
+        Ep1[k] += bmp::abs(1 - lr * wd) * Ep[k] + lr * mu * eb + lr * Eg[k];
+      }
+      e.p[i] = std::move(Ep1);
+      e.s[i][0] = std::move(Eb1);
+    } else {
+      const Attrs at = adam_attrs(step);
+      Vec Ep1 = forward_bound("adam_step", in, out, at, dtype);
+      const Vec m1 = to_vec(after.state[i][0]), v1 = to_vec(after.state[i][1]);
+      const Vec g = to_vec(g0[i]);
+      Vec Em1 = rounding_err(m1, prec), Ev1 = rounding_err(v1, prec);
+      const hp_t b1(kAdamBeta1), b2(kAdamBeta2), eps(kAdamEps);
+      const hp_t s = hp_t(kAdamLr) / (1 - bmp::pow(b1, hp_t(step)));
+      const hp_t c = bmp::sqrt(1 - bmp::pow(b2, hp_t(step)));
+      // The cap: |m'|/√v' ≤ K_t for any gradient history (Cauchy–Schwarz on the recurrences,
+      // K_1 = (1 − β1)/√(1 − β2), K_t² = β1²K_{t−1}²/β2 + (1 − β1)²/(1 − β2)), times (1 + 2u)
+      // per step for the optimized state's roundings; so |w(m̂', v̂')| ≤ s·(c·K̂_t + dm/eps)
+      // (dm/eps: an underflowed v̂ beside a subnormal m̂) and |ŵ − w| ≤ that + |w|.
+      hp_t K = 0;
+      for (int j = 1; j <= step; ++j)
+        K = bmp::sqrt(b1 * b1 * K * K / b2 + (1 - b1) * (1 - b1) / (1 - b2)) * (1 + 2 * prec.u);
+      const hp_t cap = s * (c * K + prec.denorm_min / eps);
+      for (std::size_t k = 0; k < n; ++k) {
+        const hp_t Em_in = b1 * e.s[i][0][k] + (1 - b1) * Eg[k];
+        const hp_t Ev_in = b2 * e.s[i][1][k] + (1 - b2) * (2 * bmp::abs(g[k]) + Eg[k]) * Eg[k];
+        Em1[k] += Em_in;
+        Ev1[k] += Ev_in;
+        hp_t Es = bmp::sqrt(Ev_in);
+        if (v1[k] > 0) Es = std::min(Es, Ev_in / bmp::sqrt(v1[k]));
+        const hp_t d = bmp::sqrt(v1[k]) / c + eps, Ed = Es / c;
+        const hp_t d_lo = std::max(d - Ed, eps);
+        const hp_t sens = s * (Em_in / d_lo + bmp::abs(m1[k]) * Ed / (d * d_lo));
+        const hp_t capped = cap + s * bmp::abs(m1[k]) / d;
+        Ep1[k] += Ep[k] + (bmp::isnan(sens) || sens > capped ? capped : sens);
+      }
+      e.p[i] = std::move(Ep1);
+      e.s[i][0] = std::move(Em1);
+      e.s[i][1] = std::move(Ev1);
+    }
+  }
+}
+
+// ---- comparison -----------------------------------------------------------------------------
+
+std::string index_str(const Shape& s, std::size_t flat) {
+  std::vector<std::int64_t> idx(s.size());
+  auto f = static_cast<std::int64_t>(flat);
+  for (std::size_t d = s.size(); d-- > 0;) {
+    idx[d] = f % s[d];
+    f /= s[d];
+  }
+  std::string r = "[";
+  for (std::size_t d = 0; d < idx.size(); ++d) r += (d ? "," : "") + std::to_string(idx[d]);
+  return r + "]";
+}
+
+/// Utilisation |â − a|/E (inf where E = 0 < |â − a| or â is not finite), updating the worst.
+void compare(const Tensor& opt, const Tensor& ref, const Vec& E, const std::string& name,
+             double& util, std::string& worst, double* rel_div) {
+  const Vec o = to_vec(opt), r = to_vec(ref);
+  hp_t maxdiff = 0, maxref = 0;
+  for (std::size_t i = 0; i < o.size(); ++i) {
+    const hp_t d = bmp::abs(o[i] - r[i]);
+    maxdiff = bmp::isnan(d) ? hp_t(INFINITY) : std::max(maxdiff, d);
+    maxref = std::max(maxref, bmp::abs(r[i]));
+    double u;
+    if (!bmp::isfinite(d))
+      u = INFINITY;
+    else if (d == 0)
+      u = 0;
+    else if (bmp::isnan(E[i]) || bmp::isinf(E[i]))
+      u = 0;  // no bound left (vacuous: see TrainRun::vacuous_from)
+    else
+      u = E[i] == 0 ? INFINITY : static_cast<double>(d / E[i]);
+    if (u > util || (std::isinf(u) && !std::isinf(util))) {
+      util = u;
+      worst = name + index_str(ref.shape(), i);
+    }
+  }
+  if (rel_div)
+    *rel_div = std::max(*rel_div, maxref > 0 ? static_cast<double>(maxdiff / maxref)
+                                             : static_cast<double>(maxdiff));
+}
+
+std::string fmt_g(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.3g", v);
+  return b;
+}
+
+double scalar(const Tensor& t) { return static_cast<double>(load_hp(t, {})); }
+
+}  // namespace
+
+// ---- public -----------------------------------------------------------------------------------
+
+bool TrainReport::passed() const {
+  return std::all_of(runs.begin(), runs.end(), [](const TrainRun& r) { return r.passed; });
+}
+
+std::map<std::string, std::string> parse_train_variants(const std::string& text) {
+  std::map<std::string, std::string> out;
+  std::stringstream ss(text);
+  for (std::string part; std::getline(ss, part, ',');) {
+    if (part.empty()) continue;
+    const std::size_t eq = part.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == part.size())
+      throw Error("", {},
+                  "--train takes --variant op=variant[,op=variant…] (e.g. "
+                  "adam_step=mutant_adam_no_bias_correction), not '" +
+                      part + "'");
+    out[part.substr(0, eq)] = part.substr(eq + 1);
+  }
+  return out;
+}
+
+std::string train_repro_command(const TrainOptions& opts, const TrainRun& run) {
+  std::string c = opts.program + " verify --train --seed " + std::to_string(opts.seed) +
+                  " --batch " + std::to_string(opts.batch) + " --steps " +
+                  std::to_string(opts.steps) + " --optimizer " + run.optimizer + " --dtype " +
+                  std::string(dtype_name(run.dtype));
+  if (!opts.variants.empty()) {
+    std::string v;
+    for (const auto& [op, name] : opts.variants) v += (v.empty() ? "" : ",") + op + "=" + name;
+    c += " --variant " + v;
+  }
+  return c;
+}
+
+TrainReport run_training_check(const TrainOptions& opts, std::FILE* out) {
+  using clock = std::chrono::steady_clock;
+  const auto t_start = clock::now();
+  if (opts.batch < 1) throw Error("training", {}, "--batch must be at least 1");
+  if (opts.steps < 1) throw Error("training", {}, "--steps must be at least 1");
+  for (const std::string& o : opts.optimizers)
+    if (o != "sgd" && o != "adam")
+      throw Error("training", {}, "unknown optimizer '" + o + "' (sgd, adam)");
+  for (DType d : opts.dtypes)
+    if (d != DType::f32 && d != DType::f64)
+      throw Error("training", {}, "--dtype takes float32 and/or float64");
+  for (const auto& [op, v] : opts.variants) {
+    if (op != "linear" && op != "relu" && op != "cross_entropy" && op != "sgd_step" &&
+        op != "adam_step")
+      throw Error(op, {},
+                  "--variant: the MLP uses linear, relu, cross_entropy, sgd_step and adam_step");
+    if (!Registry::instance().find(op, backend::optimized, v))
+      throw Error(op, {}, "no optimized variant '" + v + "' in this build");
+  }
+
+  const Data data = make_data(opts.seed, opts.batch);
+  TrainReport rep;
+  if (out) {
+    std::fprintf(out,
+                 "training check: MLP %lld-%lld-%lld-%lld (linear, relu, cross_entropy mean), "
+                 "batch %lld, %d steps per optimizer, seed %llu\n"
+                 "  sgd: lr %g, momentum %g, weight decay %g;  adam: lr %g, betas (%g, %g), "
+                 "eps %g\n",
+                 static_cast<long long>(kIn), static_cast<long long>(kH1),
+                 static_cast<long long>(kH2), static_cast<long long>(kOut),
+                 static_cast<long long>(opts.batch), opts.steps,
+                 static_cast<unsigned long long>(opts.seed), kSgdLr, kSgdMomentum, kSgdWeightDecay,
+                 kAdamLr, kAdamBeta1, kAdamBeta2, kAdamEps);
+    std::fprintf(out, "%-5s %-8s %4s  %-14s %-14s %-9s %-9s %-7s %-9s %-7s %s\n", "opt", "dtype",
+                 "step", "loss(ref)", "loss(opt)", "|Δloss|", "E(loss)", "util", "diverg.", "util*",
+                 "worst");
+    std::fflush(out);
+  }
+
+  for (const std::string& opt_name : opts.optimizers) {
+    const bool adam = opt_name == "adam";
+    Trajectory ref = make_trajectory(data, true, DType::hp, {}, adam);
+    std::vector<Trajectory> opt;
+    std::vector<Errors> err;
+    std::vector<TrainRun> runs;
+    std::vector<double> secs(opts.dtypes.size(), 0.0);
+    for (DType d : opts.dtypes) {
+      opt.push_back(make_trajectory(data, false, d, opts.variants, adam));
+      Errors e;
+      for (const Tensor& p : data.init) {
+        e.p.emplace_back(static_cast<std::size_t>(p.numel()), hp_t(0));
+        e.s.emplace_back(adam ? 2 : 1, Vec(static_cast<std::size_t>(p.numel()), hp_t(0)));
+      }
+      err.push_back(std::move(e));
+      TrainRun run;
+      run.optimizer = opt_name;
+      run.dtype = d;
+      runs.push_back(run);
+    }
+    double ref_secs = 0;
+    for (int step = 1; step <= opts.steps; ++step) {
+      auto t0 = clock::now();
+      forward_backward(ref, data.y);
+      const RefGrads rg = ref_grads(ref, data.y);
+      std::vector<Tensor> p0, g0 = ref.grads;
+      for (const ag::Variable& p : ref.params) p0.push_back(p.value());
+      const std::vector<std::vector<Tensor>> s0 = ref.state;
+      update(ref, adam, step);
+      ref_secs += std::chrono::duration<double>(clock::now() - t0).count();
+      // The optimized steps run here, one after the other (the backend has its own thread
+      // pool); the analyses of the dtypes are independent float128 work and run side by side,
+      // one thread each (results do not depend on it: each writes only its own Errors).
+      std::vector<std::string> failure(opt.size());
+      for (std::size_t k = 0; k < opt.size(); ++k) {
+        try {
+          forward_backward(opt[k], data.y);
+          update(opt[k], adam, step);
+        } catch (const Error& ex) {
+          failure[k] = ex.what();
+        }
+      }
+      std::vector<std::future<StepErrors>> work;
+      for (std::size_t k = 0; k < opt.size(); ++k)
+        work.push_back(std::async(std::launch::async, [&, k] {
+          const auto t1 = clock::now();
+          StepErrors se = propagate_step(ref, p0, rg, data.y, err[k], opts.dtypes[k]);
+          propagate_update(p0, g0, s0, ref, adam, step, se, err[k], opts.dtypes[k]);
+          secs[k] += std::chrono::duration<double>(clock::now() - t1).count();
+          return se;
+        }));
+      for (std::size_t k = 0; k < opt.size(); ++k) {
+        TrainRun& run = runs[k];
+        TrainStep row;
+        row.step = step;
+        try {
+          const StepErrors se = work[k].get();
+          if (!failure[k].empty()) throw Error("training", {}, failure[k]);
+          row.loss_ref = scalar(ref.loss);
+          row.loss_opt = scalar(opt[k].loss);
+          const hp_t dl = bmp::abs(load_hp(opt[k].loss, {}) - load_hp(ref.loss, {}));
+          row.loss_err = static_cast<double>(dl);
+          row.loss_bound = bmp::isnan(se.loss) ? INFINITY : static_cast<double>(se.loss);
+          if (run.vacuous_from == 0 && !(row.loss_bound < std::fabs(row.loss_ref)))
+            run.vacuous_from = step;
+          compare(opt[k].loss, ref.loss, Vec{se.loss}, "loss", row.utilisation, row.worst, nullptr);
+          for (std::size_t i = 0; i < ref.params.size(); ++i) {
+            compare(opt[k].params[i].value(), ref.params[i].value(), err[k].p[i], kParamNames[i],
+                    row.utilisation, row.worst, &row.divergence);
+            for (std::size_t j = 0; j < ref.state[i].size(); ++j)
+              compare(opt[k].state[i][j], ref.state[i][j], err[k].s[i][j],
+                      std::string(adam ? (j ? "v:" : "m:") : "buf:") + kParamNames[i],
+                      row.utilisation, row.worst, nullptr);
+          }
+        } catch (const Error& ex) {
+          if (run.passed) run.message = ex.what();
+          run.passed = false;
+          row.utilisation = INFINITY;
+          row.worst = "error";
+        }
+        if (row.utilisation > run.max_utilisation || std::isnan(row.utilisation)) {
+          run.max_utilisation = row.utilisation;
+          run.worst = row.worst + " step " + std::to_string(step);
+        }
+        run.max_divergence = std::max(run.max_divergence, row.divergence);
+        if (!(row.utilisation <= 1) && run.passed) {
+          run.passed = false;
+          run.message = "step " + std::to_string(step) + ": " + row.worst +
+                        " exceeds its bound (utilisation " + fmt_g(row.utilisation) + ")";
+        }
+        run.steps.push_back(row);
+        if (out) {
+          std::fprintf(out,
+                       "%-5s %-8s %4d  %-14.10f %-14.10f %-9.2e %-9.2e %-7.2g %-9.2e %-7.2g %s\n",
+                       opt_name.c_str(), std::string(dtype_name(run.dtype)).c_str(), step,
+                       row.loss_ref, row.loss_opt, row.loss_err, row.loss_bound,
+                       row.loss_bound > 0 ? row.loss_err / row.loss_bound : 0.0, row.divergence,
+                       row.utilisation, row.worst.c_str());
+          std::fflush(out);
+        }
+      }
+    }
+    for (std::size_t k = 0; k < runs.size(); ++k) {
+      runs[k].seconds = secs[k] + ref_secs / static_cast<double>(runs.size());
+      rep.runs.push_back(std::move(runs[k]));
+    }
+  }
+  rep.seconds = std::chrono::duration<double>(clock::now() - t_start).count();
+  if (out) {
+    std::fprintf(out, "\n");
+    for (const TrainRun& r : rep.runs) {
+      const TrainStep& first = r.steps.front();
+      const TrainStep& last = r.steps.back();
+      std::fprintf(out,
+                   "%-5s %-8s %-6s loss %.4f → %.4f (ref %.4f)  max utilisation %.3g (%s)  "
+                   "max divergence %.3g  %.1f s%s\n",
+                   r.optimizer.c_str(), std::string(dtype_name(r.dtype)).c_str(),
+                   r.passed ? "passed" : "FAILED", first.loss_opt, last.loss_opt, last.loss_ref,
+                   r.max_utilisation, r.worst.c_str(), r.max_divergence, r.seconds,
+                   r.vacuous_from
+                       ? ("\n      bound vacuous from step " + std::to_string(r.vacuous_from) +
+                          " on (E(loss) ≥ loss): it still holds, but no longer discriminates")
+                             .c_str()
+                       : "");
+      if (!r.passed)
+        std::fprintf(out, "      %s\n      repro: %s\n", r.message.c_str(),
+                     train_repro_command(opts, r).c_str());
+    }
+    std::fprintf(out, "training check: %s (%zu runs) in %.1f s\n",
+                 rep.passed() ? "passed" : "FAILED", rep.runs.size(), rep.seconds);
+  }
+  return rep;
+}
+
+std::vector<RowResult> training_rows(const TrainReport& rep) {
+  std::vector<RowResult> rows;
+  for (const TrainRun& r : rep.runs) {
+    RowResult row;
+    row.op = "mlp_" + r.optimizer;
+    row.family = "training";
+    row.backend = backend::optimized;
+    row.variant = "mlp-784-256-128-10";
+    row.dtype = r.dtype;
+    row.cls = AccuracyClass::sum_bound;
+    row.class_label = "running";
+    row.budget = 1;
+    row.cases_run = static_cast<int>(r.steps.size());
+    for (const TrainStep& s : r.steps) row.cases_failed += !(s.utilisation <= 1);
+    row.max_error = r.max_utilisation;
+    row.verdict = r.passed ? Verdict::passed : Verdict::failed;
+    row.message = r.passed ? "" : r.message;
+    row.seconds = r.seconds;
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+}  // namespace vt::verify

@@ -1,0 +1,83 @@
+// verify/harness/training.hpp — the end-to-end training check (`veritensor verify --train`).
+// What it is: a 784-256-128-10 MLP (linear → relu → linear → relu → linear → cross_entropy,
+// reduction mean) trained on fixed synthetic data for N SGD steps (momentum, weight decay) and
+// N Adam steps through the autograd engine, three times from the same float32-representable
+// initial values: the reference backend (float128) and the optimized backend in float32 and in
+// float64. Along each optimized trajectory a first-order running error analysis (Wilkinson),
+// evaluated in float128, carries a per-element bound E(t) ≥ |t̂ − t| for every tensor of the
+// step: each op adds the bound its spec's accuracy class gives (Accuracy::bound for forwards,
+// GradSpec::bound for VJPs, the optimizer spec's bound for the update; exact ops add 0) and
+// propagates the errors of its inputs through its absolute Jacobian. The check fails (exit 1)
+// when the loss or any parameter / optimizer-state element of an optimized trajectory leaves
+// its bound. The rules are written beside their code in training.cpp.
+// What it is not: a per-op check (runner.hpp, gradcheck.hpp) or a training library.
+#pragma once
+
+#include "verify/harness/runner.hpp"
+
+#include <cstdint>
+#include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace vt::verify {
+
+struct TrainOptions {
+  std::uint64_t seed = kDefaultSeed;
+  std::int64_t batch = 16;  // samples per step (the whole synthetic data set: full-batch steps)
+  int steps = 20;           // steps of each optimizer
+  std::vector<std::string> optimizers = {"sgd", "adam"};
+  std::vector<DType> dtypes = {DType::f32, DType::f64};
+  /// Variant of the optimized backend per op ("adam_step" → "mutant_adam_no_bias_correction");
+  /// ops not listed use the backend's default. Parsed from `--variant op=name[,op=name…]`.
+  std::map<std::string, std::string> variants;
+  std::string program = "veritensor";  // the command named in repro lines
+};
+
+/// Parses `op=variant[,op=variant…]` (the --variant spelling of --train); throws vt::Error.
+std::map<std::string, std::string> parse_train_variants(const std::string& text);
+
+struct TrainStep {
+  int step = 0;  // 1-based: the loss of the parameters before update `step`, and the divergence
+                 // of the parameters after it
+  double loss_ref = 0, loss_opt = 0;
+  double loss_err = 0, loss_bound = 0;  // |Δloss| and E(loss)
+  double divergence = 0;   // max over parameter tensors of max_i |p̂_i − p_i| / max_i |p_i|
+  double utilisation = 0;  // max over loss, parameters and optimizer state of |t̂ − t| / E(t)
+  std::string worst;       // where the utilisation is largest ("W1[17,3]", "loss", …)
+};
+
+struct TrainRun {
+  std::string optimizer;  // "sgd" or "adam"
+  DType dtype = DType::f32;
+  std::vector<TrainStep> steps;
+  double max_utilisation = 0, max_divergence = 0;
+  std::string worst;
+  /// First step whose loss bound E(loss) is no smaller than the loss itself (or not finite):
+  /// from there on the worst-case bound is vacuous — it still holds, but could no longer catch a
+  /// bug. 0: informative to the end. Reported, not a failure (see README).
+  int vacuous_from = 0;
+  bool passed = true;
+  std::string message;  // why it failed (utilisation > 1, a non-finite value, an error)
+  double seconds = 0;
+};
+
+struct TrainReport {
+  std::vector<TrainRun> runs;
+  double seconds = 0;
+  bool passed() const;
+};
+
+/// Runs the check, printing the per-step tables and the per-run summaries to `out` as they
+/// arrive (nullptr: silent). Throws vt::Error for bad options (unknown variant, batch < 1).
+TrainReport run_training_check(const TrainOptions& opts, std::FILE* out);
+
+/// The command that reruns one run.
+std::string train_repro_command(const TrainOptions& opts, const TrainRun& run);
+
+/// One RowResult per run (op "mlp_<optimizer>", family "training", class sum-bound, error unit
+/// the utilisation), so the training check can join a verification Report.
+std::vector<RowResult> training_rows(const TrainReport& rep);
+
+}  // namespace vt::verify
