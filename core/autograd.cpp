@@ -43,6 +43,12 @@ struct VariableImpl {
 namespace {
 
 thread_local bool g_grad_enabled = true;
+thread_local const AccumulateVariant* g_accumulate = nullptr;  // null: accumulate_grad
+
+std::vector<AccumulateVariant>& variants() {
+  static std::vector<AccumulateVariant> v;
+  return v;
+}
 
 VariableImpl& checked(const std::shared_ptr<VariableImpl>& p) {
   if (!p) throw Error("autograd", {}, "use of an undefined Variable");
@@ -157,7 +163,7 @@ void add_pending(Variable& pending, const Variable& contribution, bool create_gr
   }
   Tensor& acc = pending.impl()->value;
   if (width(contribution.dtype()) > width(acc.dtype())) acc = acc.to(contribution.dtype());
-  accumulate_grad(acc, contribution.value());
+  (g_accumulate ? g_accumulate->fn : accumulate_grad)(acc, contribution.value());
 }
 
 /// Node n's backward: one contribution per entry of n.inputs (undefined where it is null) from
@@ -439,6 +445,14 @@ std::vector<Variable> grad(const Variable& output, const std::vector<Variable>& 
 void zero_grad(const std::vector<Variable>& vars) {
   for (Variable v : vars) v.zero_grad();
 }
+
+void register_accumulate_variant(AccumulateVariant v) { variants().push_back(std::move(v)); }
+const std::vector<AccumulateVariant>& accumulate_variants() { return variants(); }
+AccumulateVariantScope::AccumulateVariantScope(const AccumulateVariant* v)
+    : previous_(g_accumulate) {
+  g_accumulate = v;
+}
+AccumulateVariantScope::~AccumulateVariantScope() { g_accumulate = previous_; }
 
 bool grad_enabled() { return g_grad_enabled; }
 NoGradGuard::NoGradGuard() : previous_(g_grad_enabled) { g_grad_enabled = false; }

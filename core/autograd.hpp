@@ -147,6 +147,28 @@ std::vector<Variable> apply(const std::string& op, const std::vector<Variable>& 
 /// correctly rounded since 113 ≥ 2p + 2). The one place the engine adds gradients.
 void accumulate_grad(Tensor& acc, const Tensor& contribution);
 
+/// The engine's accumulation as the traversal calls it: accumulate_grad, unless a planted-bug
+/// build selected a mutant of it for this thread (AccumulateVariantScope). Mutants exist only to
+/// prove that `verify --grad`'s engine checks flag a missing accumulation
+/// (verify/mutants/engine.cpp registers them; normal builds have none).
+struct AccumulateVariant {
+  std::string name;
+  void (*fn)(Tensor& acc, const Tensor& contribution) = nullptr;
+  std::string technique;  // what it does wrong
+};
+void register_accumulate_variant(AccumulateVariant v);
+const std::vector<AccumulateVariant>& accumulate_variants();
+class AccumulateVariantScope {
+ public:
+  explicit AccumulateVariantScope(const AccumulateVariant* v);  // null: accumulate_grad
+  ~AccumulateVariantScope();
+  AccumulateVariantScope(const AccumulateVariantScope&) = delete;
+  AccumulateVariantScope& operator=(const AccumulateVariantScope&) = delete;
+
+ private:
+  const AccumulateVariant* previous_;
+};
+
 // ---- convenience functions: the shapes computed here, attributes filled --------------------
 // Elementwise binary ops broadcast as NumPy does. Accuracy: the backend's implementation.
 Variable add(const Variable& a, const Variable& b, const Backend& be = {});

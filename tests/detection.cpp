@@ -2,11 +2,13 @@
 // variant must be flagged FAILED (not merely vacuous) over several seeds, and every clean
 // implementation must pass over several seeds (no false alarms).
 // What it is not: a test of any op's accuracy (that is `veritensor verify`, run by CTest too).
+#include "core/autograd.hpp"
 #include "core/registry.hpp"
 #include "verify/harness/runner.hpp"
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <string>
 
@@ -121,6 +123,34 @@ BOOST_AUTO_TEST_CASE(grad_flags_planted_vjp_bugs) {
       }
   }
   BOOST_TEST(mutants >= 3);
+}
+
+// A missing accumulation in the engine (a reused variable's contributions dropped): the engine
+// checks of verify --grad must flag it on every program with a reused variable, and the clean
+// engine must pass them all.
+BOOST_AUTO_TEST_CASE(grad_flags_planted_engine_bug) {
+  const auto& variants = autograd::accumulate_variants();
+  BOOST_REQUIRE(std::any_of(variants.begin(), variants.end(), [](const auto& v) {
+    return v.name == "mutant_missing_accumulation";
+  }));
+  Options o;
+  o.ops = {"autograd*"};
+  o.variant = "all";
+  o.grad = true;
+  o.ledger_mode = Options::LedgerMode::off;
+  int flagged = 0, clean = 0;
+  for (const RowResult& row : run_verification(o).rows)
+    BOOST_TEST_CONTEXT(row.op << " " << row.variant) {
+      if (!row.planted_bug) {
+        ++clean;
+        BOOST_TEST(verdict_name(row.verdict) == verdict_name(Verdict::passed));
+      } else if (row.op != "autograd/broadcast") {  // the one program without a reused variable
+        ++flagged;
+        BOOST_TEST(verdict_name(row.verdict) == verdict_name(Verdict::failed));
+      }
+    }
+  BOOST_TEST(clean >= 5);
+  BOOST_TEST(flagged >= 4);
 }
 
 BOOST_AUTO_TEST_CASE(clean_implementations_pass_over_many_seeds) {

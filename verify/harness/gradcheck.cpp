@@ -130,47 +130,6 @@ std::vector<Tensor> reference_vjp(const Implementation& ref, const OpSpec& spec,
   return g;
 }
 
-struct Richardson {
-  hp_t value = 0;     // the extrapolated derivative
-  hp_t rounding = 0;  // bound on the rounding error of the differences
-};
-
-/// d/dt φ at 0 by central (or one-sided, side = ±1) differences at h, h/2, h/4, h/8, combined
-/// by Richardson extrapolation (central differences have an error series in h², one-sided in h).
-Richardson extrapolate(const std::function<std::pair<hp_t, hp_t>(hp_t)>& f, hp_t h0, int side) {
-  constexpr int kLevels = 4;
-  hp_t table[kLevels][kLevels];
-  hp_t f_abs = 0;
-  std::pair<hp_t, hp_t> f0{0, 0};
-  if (side != 0) f0 = f(0);
-  hp_t h = h0;
-  for (int k = 0; k < kLevels; ++k, h /= 2) {
-    std::pair<hp_t, hp_t> a, b;
-    if (side == 0) {
-      a = f(h);
-      b = f(-h);
-      table[k][0] = (a.first - b.first) / (2 * h);
-    } else {
-      a = f(side * h);
-      b = f0;
-      table[k][0] = (a.first - b.first) / (side * h);
-    }
-    f_abs = std::max({f_abs, a.second, b.second});
-    const hp_t ratio = side == 0 ? 4 : 2;
-    hp_t factor = ratio;
-    for (int j = 1; j <= k; ++j, factor *= ratio)
-      table[k][j] = table[k][j - 1] + (table[k][j - 1] - table[k - 1][j - 1]) / (factor - 1);
-  }
-  Richardson r;
-  r.value = table[kLevels - 1][kLevels - 1];
-  // Each φ carries a relative rounding error of a few ε (the reference rounds each operation
-  // once in binary128); a difference divided by h_min amplifies it by 1/h_min, and the
-  // extrapolation weights sum to less than 2 in absolute value per level.
-  const hp_t eps = std::numeric_limits<hp_t>::epsilon();
-  r.rounding = 1024 * eps * f_abs / (h0 / (1 << (kLevels - 1)));
-  return r;
-}
-
 struct GradCaseOutcome {
   CaseResult result;
   bool kink_skipped = false;
@@ -548,6 +507,40 @@ Case kink_case(const OpSpec& spec, DType dtype, std::size_t k, std::uint64_t see
 }
 
 }  // namespace
+
+Richardson extrapolate(const std::function<std::pair<hp_t, hp_t>(hp_t)>& f, hp_t h0, int side) {
+  constexpr int kLevels = 4;
+  hp_t table[kLevels][kLevels];
+  hp_t f_abs = 0;
+  std::pair<hp_t, hp_t> f0{0, 0};
+  if (side != 0) f0 = f(0);
+  hp_t h = h0;
+  for (int k = 0; k < kLevels; ++k, h /= 2) {
+    std::pair<hp_t, hp_t> a, b;
+    if (side == 0) {
+      a = f(h);
+      b = f(-h);
+      table[k][0] = (a.first - b.first) / (2 * h);
+    } else {
+      a = f(side * h);
+      b = f0;
+      table[k][0] = (a.first - b.first) / (side * h);
+    }
+    f_abs = std::max({f_abs, a.second, b.second});
+    const hp_t ratio = side == 0 ? 4 : 2;
+    hp_t factor = ratio;
+    for (int j = 1; j <= k; ++j, factor *= ratio)
+      table[k][j] = table[k][j - 1] + (table[k][j - 1] - table[k - 1][j - 1]) / (factor - 1);
+  }
+  Richardson r;
+  r.value = table[kLevels - 1][kLevels - 1];
+  // Each φ carries a relative rounding error of a few ε (the reference rounds each operation
+  // once in binary128); a difference divided by h_min amplifies it by 1/h_min, and the
+  // extrapolation weights sum to less than 2 in absolute value per level.
+  const hp_t eps = std::numeric_limits<hp_t>::epsilon();
+  r.rounding = 1024 * eps * f_abs / (h0 / (1 << (kLevels - 1)));
+  return r;
+}
 
 RowResult verify_grad_row(const OpSpec& spec, const Implementation& impl, DType dtype,
                           const Options& opts) {

@@ -12,6 +12,9 @@
 
 #include "verify/harness/runner.hpp"
 
+#include <functional>
+#include <utility>
+
 namespace vt::verify {
 
 /// Relative agreement required between the reference VJP and Richardson-extrapolated central
@@ -23,6 +26,16 @@ namespace vt::verify {
 /// orders of magnitude beyond what float64 (1e-16) could resolve, and a wrong VJP misses it by
 /// O(1).
 inline constexpr double kFiniteDifferenceTolerance = 1e-20;
+
+/// A derivative by Richardson extrapolation, with the size of its rounding error.
+struct Richardson {
+  hp_t value = 0;     // the extrapolated derivative
+  hp_t rounding = 0;  // bound on the rounding error of the differences
+};
+/// d/dt φ at 0 from f(t) = (φ(t), Σ|terms of φ(t)|) by central (side 0) or one-sided (side ±1)
+/// differences at h0, h0/2, h0/4, h0/8 in float128, combined by Richardson extrapolation
+/// (central differences have an error series in h², one-sided in h).
+Richardson extrapolate(const std::function<std::pair<hp_t, hp_t>(hp_t)>& f, hp_t h0, int side);
 
 /// One row of `verify --grad`: `impl` is the reference (finite-difference check) or a backend.
 RowResult verify_grad_row(const OpSpec& spec, const Implementation& impl, DType dtype,

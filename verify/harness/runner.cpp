@@ -4,6 +4,7 @@
 
 #include "core/npy.hpp"
 #include "optimized/core/parallel.hpp"
+#include "verify/harness/enginecheck.hpp"
 #include "verify/harness/gradcheck.hpp"
 #include "verify/harness/ledger.hpp"
 
@@ -442,10 +443,12 @@ CaseResult run_case(const OpSpec& spec, const Implementation& impl, Case& c,
 std::string repro_command(const RowResult& row, const CaseResult& c, const Options& opts) {
   const std::uint64_t seed = opts.seed;
   const int cases_per_regime = opts.cases_per_regime;
+  // Engine rows (enginecheck.hpp) compute in float128 whatever --dtype says: no --dtype.
+  const std::string dtype =
+      row.dtype == DType::hp ? "" : " --dtype " + std::string(dtype_name(row.dtype));
   std::string cmd = opts.program + " verify --op " + row.op + " --backend " + row.backend +
-                    " --variant " + row.variant + " --dtype " + std::string(dtype_name(row.dtype)) +
-                    " --seed " + std::to_string(seed) + " --regime " + regime_name(c.regime) +
-                    " --case " + std::to_string(c.index);
+                    " --variant " + row.variant + dtype + " --seed " + std::to_string(seed) +
+                    " --regime " + regime_name(c.regime) + " --case " + std::to_string(c.index);
   if (cases_per_regime > 0) cmd += " --cases " + std::to_string(cases_per_regime);
   if (opts.threads > 0) cmd += " --threads " + std::to_string(opts.threads);
   if (opts.bitwise) cmd += " --bitwise";
@@ -540,7 +543,9 @@ Report run_verification(const Options& opts, const std::function<void(const RowR
     for (const std::string& g : opts.ops) selected = selected || glob_match(g, s->name);
     if (selected) specs.push_back(s);
   }
-  if (specs.empty()) throw Error("", {}, "no op matches the selection (see `veritensor list`)");
+  const std::vector<RowResult> engine_rows = verify_engine(opts);
+  if (specs.empty() && engine_rows.empty())
+    throw Error("", {}, "no op matches the selection (see `veritensor list`)");
   if (opts.case_index && !opts.regime)
     throw Error("", {}, "--case needs --regime (case numbers count within a regime)");
 
@@ -614,6 +619,10 @@ Report run_verification(const Options& opts, const std::function<void(const RowR
         }
       }
     }
+  }
+  for (const RowResult& row : engine_rows) {  // already run: reported after the op rows
+    if (on_row) on_row(row);
+    rep.rows.push_back(row);
   }
   if (opts.ledger_mode == Options::LedgerMode::update) ledger.save();
   rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
