@@ -48,12 +48,12 @@ std::string pad(const std::string& s, std::size_t width) {
 
 int cmd_list(bool check, bool verbose) {
   const std::vector<std::string> backends = {backend::reference, backend::optimized, backend::cuda};
-  std::printf("%-12s %-12s %-10s", "op", "family", "class");
-  for (const std::string& b : backends) std::printf(" %s", pad(b + " f/b", 13).c_str());
+  std::printf("%-15s %-12s %-10s", "op", "family", "class");
+  for (const std::string& b : backends) std::printf(" %s", pad(b + " f/b/2", 16).c_str());
   std::printf("\n");
   int missing = 0;
   for (const OpSpec* s : SpecRegistry::instance().all()) {
-    std::printf("%-12s %-12s %-10s", s->name.c_str(), s->family.c_str(),
+    std::printf("%-15s %-12s %-10s", s->name.c_str(), s->family.c_str(),
                 class_name(s->accuracy.cls));
     for (const std::string& b : backends) {
       const Implementation* impl = Registry::instance().find(s->name, b);
@@ -61,14 +61,19 @@ int cmd_list(bool check, bool verbose) {
           std::find(s->backends.begin(), s->backends.end(), b) != s->backends.end();
       std::string cell;
       if (impl) {
-        cell = std::string("✓/") + (impl->backward ? "✓" : (s->differentiable ? "—" : "·"));
+        // A promised backward or second order that is absent counts as missing too.
+        const bool no_backward = s->differentiable && !impl->backward;
+        const bool no_second = s->grad.second.promised && !impl->double_backward;
+        missing += no_backward + no_second;
+        cell = std::string("✓/") + (impl->backward ? "✓" : (no_backward ? "—" : "·")) + "/" +
+               (impl->double_backward ? "✓" : (no_second ? "—" : "·"));
       } else if (promised) {
         cell = "MISSING";
         ++missing;
       } else {
         cell = "·";
       }
-      std::printf(" %s", pad(cell, 13).c_str());
+      std::printf(" %s", pad(cell, 16).c_str());
     }
     std::printf("\n");
     if (verbose)
@@ -91,8 +96,8 @@ int cmd_list(bool check, bool verbose) {
     ++missing;
   }
   std::printf(
-      "\nf/b = forward/backward; ✓ implemented, — backward not yet implemented, "
-      "· not promised by the spec, MISSING promised but absent\n");
+      "\nf/b/2 = forward/backward (VJP)/second order (double backward); ✓ implemented, — "
+      "promised by the spec but absent, · not promised, MISSING no implementation at all\n");
   if (check && missing) {
     std::fprintf(stderr, "veritensor list --check: %d promised implementation(s) missing\n",
                  missing);
