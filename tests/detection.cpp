@@ -130,9 +130,8 @@ BOOST_AUTO_TEST_CASE(grad_flags_planted_vjp_bugs) {
 // engine must pass them all.
 BOOST_AUTO_TEST_CASE(grad_flags_planted_engine_bug) {
   const auto& variants = autograd::accumulate_variants();
-  BOOST_REQUIRE(std::any_of(variants.begin(), variants.end(), [](const auto& v) {
-    return v.name == "mutant_missing_accumulation";
-  }));
+  BOOST_REQUIRE(std::any_of(variants.begin(), variants.end(),
+                            [](const auto& v) { return v.name == "mutant_missing_accumulation"; }));
   Options o;
   o.ops = {"autograd*"};
   o.variant = "all";

@@ -514,12 +514,16 @@ struct PowSecond {
   }
 };
 
+/// Whether an op's second order asks for long double (S::long_double exists). A trait rather
+/// than a requires-expression inside the alias: clang 14 cannot mangle the latter.
+template <class S, class = void>
+struct WantsLongDouble : std::false_type {};
+template <class S>
+struct WantsLongDouble<S, std::void_t<decltype(S::long_double)>> : std::true_type {};
+
 /// The compute type of an op's second order for target T.
 template <class S, class T>
-using Compute = std::conditional_t < requires {
-  S::long_double;
-}
-, long double, Wide < T >> ;
+using Compute = std::conditional_t<WantsLongDouble<S>::value, long double, Wide<T>>;
 
 /// dst = round_T(f(v, a, b, wa, wb)) per output element (f in C), or — for a broadcast input
 /// (dst's shape is not the output's) — Σ f(…) over the broadcast dimensions, in C in the output's

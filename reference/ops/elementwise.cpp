@@ -61,6 +61,8 @@ void binary_vjp2_reference(DoubleBackwardCall& dc) {
   }
 }
 
+// hvp_a and hvp_b are template names: parentheses around them would not compile.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define VT_REFERENCE_BINARY(name, hvp_a, hvp_b)                                                    \
   VT_REGISTER_REFERENCE_VJP2(                                                                      \
       name, binary_reference<name##_scalar<hp_t>>,                                                 \
@@ -68,6 +70,7 @@ void binary_vjp2_reference(DoubleBackwardCall& dc) {
       (binary_vjp2_reference<name##_grad_a<hp_t>, name##_grad_b<hp_t>, hvp_a<hp_t>, hvp_b<hp_t>>), \
       "elementwise loop over broadcast views in binary128; VJP folded by sum_to_shape; second "    \
       "order from the first-order partials and their piecewise derivatives, folded the same way")
+// NOLINTEND(bugprone-macro-parentheses)
 
 VT_REFERENCE_BINARY(add, zero_hvp, zero_hvp);
 VT_REFERENCE_BINARY(sub, zero_hvp, zero_hvp);

@@ -52,12 +52,15 @@ void unary_vjp2_reference(DoubleBackwardCall& dc) {
   }
 }
 
+// grad2 is a template name: parentheses around it would not compile.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define VT_REFERENCE_UNARY(name, grad2)                                                    \
   VT_REGISTER_REFERENCE_VJP2(name, unary_reference<name##_scalar<hp_t>>,                   \
                              unary_vjp_reference<name##_grad<hp_t>>,                       \
                              (unary_vjp2_reference<name##_grad<hp_t>, grad2<hp_t>>),       \
                              "elementwise loop in binary128 (libquadmath functions); VJP " \
                              "g·f'(x) from x; second order w·v·f''(x) and w·f'(x) from x")
+// NOLINTEND(bugprone-macro-parentheses)
 
 VT_REFERENCE_UNARY(neg, zero_grad2);
 VT_REFERENCE_UNARY(abs, zero_grad2);

@@ -96,7 +96,7 @@ SecondOrderSpec linear_second_order(const Accuracy& forward) {
               : Tensor::empty(a.inputs_hp[i].shape(), DType::hp));
     std::vector<Tensor> reference(a.outputs_hp.size());
     reference.at(a.result - n_in) = a.reference;
-    BoundArgs args{w, reference, a.attrs, a.precision, a.bound};
+    BoundArgs args{w, reference, a.attrs, a.precision, a.bound, a.result - n_in};
     fb(args);
   };
   return s;

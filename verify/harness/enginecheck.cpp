@@ -201,30 +201,10 @@ std::vector<RowResult> verify_engine(const Options& opts) {
       row.cls = AccuracyClass::sum_bound;
       row.class_label = "fd-rich";
       row.budget = 1.0;
-      const auto t0 = std::chrono::steady_clock::now();
-      double sum_sq = 0;
-      for (int k = 0; k < cases; ++k) {
-        if (opts.case_index && *opts.case_index != k) continue;
-        CaseResult cr = run_program(p, k, opts.seed, v);
-        ++row.cases_run;
-        row.elements += cr.comparison.elements;
-        sum_sq += cr.comparison.sum_sq_error;
-        row.max_error = std::max(row.max_error, cr.comparison.max_error);
-        const bool bad = cr.verdict != Verdict::passed;
-        if (bad) ++row.cases_failed;
-        if (!row.worst || (bad && row.worst->verdict == Verdict::passed) ||
-            cr.comparison.max_error > row.worst->comparison.max_error)
-          row.worst = cr;
-        if (opts.verbose) {
-          std::printf("  %-8s %s\n", verdict_name(cr.verdict), cr.description.c_str());
-          if (!cr.message.empty()) std::printf("           %s\n", cr.message.c_str());
-        }
-        if (bad) row.problems.push_back(std::move(cr));
-      }
-      row.rms_error = row.elements ? std::sqrt(sum_sq / static_cast<double>(row.elements)) : 0;
-      row.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      if (row.cases_failed) row.verdict = Verdict::failed;
-      if (row.cases_run == 0) row.verdict = Verdict::not_run;
+      RowRecorder rec(row, opts.verbose);
+      for (int k = 0; k < cases; ++k)
+        if (!opts.case_index || *opts.case_index == k) rec.record(run_program(p, k, opts.seed, v));
+      rec.finish();
       rows.push_back(std::move(row));
     }
   }

@@ -572,26 +572,9 @@ RowResult verify_grad_row(const OpSpec& spec, const Implementation& impl, DType 
     row.message = "the implementation does not support " + std::string(dtype_name(dtype));
     return row;
   }
-  const auto t0 = std::chrono::steady_clock::now();
-  double sum_sq = 0, agreement = 0;
+  RowRecorder rec(row, opts.verbose);
+  double agreement = 0;
   int kinks_skipped = 0, large_skipped = 0;
-  auto record = [&](CaseResult cr) {
-    ++row.cases_run;
-    row.elements += cr.comparison.elements;
-    sum_sq += cr.comparison.sum_sq_error;
-    row.max_error = std::max(row.max_error, cr.comparison.max_error);
-    const bool bad = cr.verdict != Verdict::passed;
-    if (bad) ++row.cases_failed;
-    if (!row.worst || (bad && row.worst->verdict == Verdict::passed) ||
-        (bad == (row.worst->verdict != Verdict::passed) &&
-         cr.comparison.max_error > row.worst->comparison.max_error))
-      row.worst = cr;
-    if (opts.verbose) {
-      std::printf("  %-8s %s\n", verdict_name(cr.verdict), cr.description.c_str());
-      if (!cr.message.empty()) std::printf("           %s\n", cr.message.c_str());
-    }
-    if (bad) row.problems.push_back(std::move(cr));
-  };
   // Finite differences need continuous values (the exact regime sits on kinks by design, the
   // adversarial one is full of inf and NaN); a backend is held to the reference on all four.
   const std::vector<Regime> regimes =
@@ -619,9 +602,9 @@ RowResult verify_grad_row(const OpSpec& spec, const Implementation& impl, DType 
           continue;
         }
         agreement = std::max(agreement, o.agreement);
-        record(std::move(o.result));
+        rec.record(std::move(o.result));
       } else {
-        record(backend_case(spec, impl, c, order));
+        rec.record(backend_case(spec, impl, c, order));
       }
     }
   }
@@ -630,10 +613,8 @@ RowResult verify_grad_row(const OpSpec& spec, const Implementation& impl, DType 
       Case c = kink_case(spec, dtype, k, opts.seed);
       CaseResult cr = backend_case(spec, impl, c, order);
       cr.description = "kink #" + std::to_string(k) + " " + c.describe();
-      record(std::move(cr));
+      rec.record(std::move(cr));
     }
-  row.rms_error = row.elements ? std::sqrt(sum_sq / static_cast<double>(row.elements)) : 0;
-  row.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::string notes;
   if (is_reference) {
     char buf[96];
@@ -647,12 +628,7 @@ RowResult verify_grad_row(const OpSpec& spec, const Implementation& impl, DType 
     notes += (notes.empty() ? "" : "; ") + std::to_string(large_skipped) +
              " layout(s) too large for the float128 VJP skipped";
   row.message = notes;
-  if (row.cases_run == 0) {
-    row.verdict = Verdict::not_run;
-    if (row.message.empty()) row.message = "no case selected";
-  } else if (row.cases_failed) {
-    row.verdict = Verdict::failed;
-  }
+  rec.finish();
   return row;
 }
 

@@ -402,10 +402,11 @@ CaseResult run_case(const OpSpec& spec, const Implementation& impl, Case& c,
 
   for (std::size_t i = 0; i < outs.size(); ++i) {
     Tensor bound;
-    if (spec.accuracy.cls == AccuracyClass::sum_bound && i == 0) {
-      bound = Tensor::empty(descs[0].shape, DType::hp);
-      BoundArgs args{inputs_hp, ref_call.outputs, c.layout.attrs, precision_of(outs[0].dtype()),
-                     bound};
+    if (spec.accuracy.cls == AccuracyClass::sum_bound &&
+        (i == 0 || (spec.accuracy.bounds_every_output && is_float(outs[i].dtype())))) {
+      bound = Tensor::empty(descs[i].shape, DType::hp);
+      BoundArgs args{
+          inputs_hp, ref_call.outputs, c.layout.attrs, precision_of(outs[i].dtype()), bound, i};
       spec.accuracy.bound(args);
     }
     cs.target = is_float(outs[i].dtype()) ? outs[i].dtype() : c.dtype;
@@ -477,8 +478,7 @@ RowResult verify_row(const OpSpec& spec, const Implementation& impl, DType dtype
     row.message = "the implementation does not support " + std::string(dtype_name(dtype));
     return row;
   }
-  const auto t0 = std::chrono::steady_clock::now();
-  double sum_sq = 0;
+  RowRecorder rec(row, opts.verbose);
   for (Regime regime : {Regime::exact, Regime::random, Regime::adversarial, Regime::structural}) {
     if (opts.regime && *opts.regime != regime) continue;
     const int n = regime_case_count(spec, regime, opts.cases_per_regime, opts.seed);
@@ -493,43 +493,53 @@ RowResult verify_row(const OpSpec& spec, const Implementation& impl, DType dtype
         cr = run_case(spec, impl, c, opts.save_failures_dir, opts.bitwise);
         if (cr.verdict != Verdict::vacuous) break;
       }
-      ++row.cases_run;
-      row.elements += cr.comparison.elements;
-      sum_sq += cr.comparison.sum_sq_error;
-      const bool bad = cr.verdict != Verdict::passed;
-      if (cr.verdict == Verdict::failed) ++row.cases_failed;
-      if (cr.verdict == Verdict::vacuous) ++row.cases_vacuous;
-      const bool worse = !row.worst || (bad && row.worst->verdict == Verdict::passed) ||
-                         ((bad == (row.worst->verdict != Verdict::passed)) &&
-                          cr.comparison.max_error > row.worst->comparison.max_error);
-      if (cr.verdict != Verdict::vacuous)
-        row.max_error = std::max(row.max_error, cr.comparison.max_error);
-      if (worse) row.worst = cr;
-      if (opts.verbose) {
-        std::printf("  %-8s %s\n", verdict_name(cr.verdict), cr.description.c_str());
-        if (cr.comparison.has_worst)
-          std::printf("           max error %.3g %s, worst got %.17g expected %.17g\n",
-                      cr.comparison.max_error, class_unit(spec.accuracy.cls),
-                      cr.comparison.worst.got, cr.comparison.worst.expected);
-        if (!cr.message.empty()) std::printf("           %s\n", cr.message.c_str());
-      }
-      if (bad) row.problems.push_back(std::move(cr));
+      rec.record(std::move(cr));
     }
   }
-  row.rms_error = row.elements ? std::sqrt(sum_sq / static_cast<double>(row.elements)) : 0;
-  row.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  if (row.cases_run == 0) {
-    row.verdict = Verdict::not_run;
-    row.message = "no case selected";
-  } else if (row.cases_failed) {
-    row.verdict = Verdict::failed;
-  } else if (row.cases_vacuous) {
-    row.verdict = Verdict::vacuous;
-  }
+  rec.finish();
   return row;
 }
 
 }  // namespace
+
+RowRecorder::RowRecorder(RowResult& row, bool verbose)
+    : row_(row), verbose_(verbose), t0_(std::chrono::steady_clock::now()) {}
+
+void RowRecorder::record(CaseResult cr) {
+  ++row_.cases_run;
+  row_.elements += cr.comparison.elements;
+  sum_sq_ += cr.comparison.sum_sq_error;
+  const bool bad = cr.verdict != Verdict::passed;
+  if (cr.verdict == Verdict::failed) ++row_.cases_failed;
+  if (cr.verdict == Verdict::vacuous) ++row_.cases_vacuous;
+  if (cr.verdict != Verdict::vacuous)
+    row_.max_error = std::max(row_.max_error, cr.comparison.max_error);
+  const bool worse = !row_.worst || (bad && row_.worst->verdict == Verdict::passed) ||
+                     ((bad == (row_.worst->verdict != Verdict::passed)) &&
+                      cr.comparison.max_error > row_.worst->comparison.max_error);
+  if (worse) row_.worst = cr;
+  if (verbose_) {
+    std::printf("  %-8s %s\n", verdict_name(cr.verdict), cr.description.c_str());
+    if (cr.comparison.has_worst)
+      std::printf("           max error %.3g, worst got %.17g expected %.17g\n",
+                  cr.comparison.max_error, cr.comparison.worst.got, cr.comparison.worst.expected);
+    if (!cr.message.empty()) std::printf("           %s\n", cr.message.c_str());
+  }
+  if (bad) row_.problems.push_back(std::move(cr));
+}
+
+void RowRecorder::finish(const std::string& nothing_run) {
+  row_.rms_error = row_.elements ? std::sqrt(sum_sq_ / static_cast<double>(row_.elements)) : 0.0;
+  row_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+  if (row_.cases_run == 0) {
+    row_.verdict = Verdict::not_run;
+    if (row_.message.empty()) row_.message = nothing_run;
+  } else if (row_.cases_failed) {
+    row_.verdict = Verdict::failed;
+  } else if (row_.cases_vacuous) {
+    row_.verdict = Verdict::vacuous;
+  }
+}
 
 Report run_verification(const Options& opts, const std::function<void(const RowResult&)>& on_row) {
   Report rep;

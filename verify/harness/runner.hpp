@@ -8,6 +8,7 @@
 #include "verify/harness/data.hpp"
 #include "verify/harness/spec.hpp"
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -82,6 +83,25 @@ struct Report {
   double seconds = 0;
   Verdict overall() const;  // failed if any row failed or was vacuous; passed otherwise
   int count(Verdict v) const;
+};
+
+/// Folds the cases of one row into it, in the order they ran: counts, elements, max and RMS
+/// error (vacuous cases do not count towards the error), the worst case (the worst failure if
+/// any failed, else the largest error), the problems list, `-v` printing, and at finish() the
+/// row's verdict and time. Shared by every kind of row (forward, gradient, engine).
+class RowRecorder {
+ public:
+  RowRecorder(RowResult& row, bool verbose);
+  void record(CaseResult cr);
+  /// rms, seconds and verdict: not-run (with `nothing_run` as message when the row has none),
+  /// failed, vacuous or passed.
+  void finish(const std::string& nothing_run = "no case selected");
+
+ private:
+  RowResult& row_;
+  bool verbose_;
+  double sum_sq_ = 0;
+  std::chrono::steady_clock::time_point t0_;
 };
 
 /// Runs everything `opts` selects. Throws vt::Error for bad options (unknown op glob, dtype…).

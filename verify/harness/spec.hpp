@@ -51,6 +51,9 @@ struct BoundArgs {
   const Attrs& attrs;
   Precision precision;
   Tensor& bound;
+  /// Which output's bound to fill (shape of that output). Always 0 unless the spec sets
+  /// Accuracy::bounds_every_output; otherwise outputs after 0 are held to correct rounding.
+  std::size_t output = 0;
 };
 using BoundFn = std::function<void(BoundArgs&)>;
 
@@ -59,6 +62,9 @@ struct Accuracy {
   double ulp_f32 = 0;  // ulp(k): k for float32 / float64 (optimized backend)
   double ulp_f64 = 0;
   BoundFn bound;  // sum-bound: per-element bound, derivation written beside it
+  /// sum-bound: `bound` is called for every float output (BoundArgs::output); otherwise for
+  /// output 0 only, and later outputs must be correctly rounded.
+  bool bounds_every_output = false;
 };
 
 // ---- test data -------------------------------------------------------------------------------

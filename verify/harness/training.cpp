@@ -133,7 +133,7 @@ void add_abt(Vec& C, const Vec& A, const Vec& B, std::int64_t M, std::int64_t K,
 void add_ab(Vec& C, const Vec& A, const Vec& B, std::int64_t M, std::int64_t N, std::int64_t K) {
   for (std::int64_t m = 0; m < M; ++m)
     for (std::int64_t n = 0; n < N; ++n) {
-      const hp_t a = A[static_cast<std::size_t>(m * N + n)];
+      const hp_t& a = A[static_cast<std::size_t>(m * N + n)];
       if (a == 0) continue;
       hp_t* c = &C[static_cast<std::size_t>(m * K)];
       const hp_t* b = &B[static_cast<std::size_t>(n * K)];
@@ -144,7 +144,7 @@ void add_ab(Vec& C, const Vec& A, const Vec& B, std::int64_t M, std::int64_t N, 
 void add_atb(Vec& C, const Vec& A, const Vec& B, std::int64_t M, std::int64_t N, std::int64_t K) {
   for (std::int64_t m = 0; m < M; ++m)
     for (std::int64_t n = 0; n < N; ++n) {
-      const hp_t a = A[static_cast<std::size_t>(m * N + n)];
+      const hp_t& a = A[static_cast<std::size_t>(m * N + n)];
       if (a == 0) continue;
       hp_t* c = &C[static_cast<std::size_t>(n * K)];
       const hp_t* b = &B[static_cast<std::size_t>(m * K)];
