@@ -3,34 +3,43 @@
 // (torch.nn.utils.clip_grad_norm_, norm_type 2). No VJPs: optimizer steps are not differentiable.
 // Shaped this way because: every update is elementwise, so one pass over contiguous copies of the
 // inputs, split into fixed chunks by parallel_for (the result is the same with any thread count;
-// the norm's per-chunk partial sums are combined in chunk order). The new parameter (output 0)
-// is computed in the target type in PyTorch's order of operations, so its rounding is the one the
-// spec's sum-bound analyses. The harness holds every output after output 0 to the correctly
-// rounded value (and the state is what the next step reads), so:
-//  - the optimizer state (momentum buffer, exp_avg, exp_avg_sq) is computed in binary128 (GCC's
-//    __float128, soft-float in libgcc) and rounded once. Double is not enough even for float32:
-//    β·m0 + (1 − β)·g with β = 0.9 and float m0, g lands within ~2^-56 relative of a float32
-//    rounding midpoint in a few percent of the elements ((9·m0 + g)/10 is often a midpoint, and
-//    only the tiny error of the double 0.9 decides the side); binary128 resolves it, as it does
-//    for float64 (products of doubles are exact there, one rounding of the sum follows);
-//  - the total norm: Σg² in double for float32 (exact squares, n·2^-53 relative), in binary128
-//    for float64; the square root there, rounded once; the clipping coefficient from it, so a
-//    norm above the largest T still clips to the right (finite) values.
-// Where an intermediate of output 0 overflows T although the exact result is finite (g² in v
-// for |g| near the overflow threshold, m / denom, g' + momentum·buf) — or the T result is not
-// finite — that element is recomputed in binary128 from the unrounded state and rounded once:
-// the reference is the exact formula, not PyTorch's overflow. This costs nothing elsewhere.
-// Accuracy: outputs ≥ 1 correctly rounded except within about 2^-110 (state) or n·2^-53
-// (float32 norm) relative of a rounding boundary; output 0 within the bounds of
-// verify/ops/optim.cpp.
+// the norm's per-chunk partial sums are combined in chunk order). Each chunk runs in blocks of
+// kBlock elements computed into local arrays (branch-free loops the compiler vectorizes, and the
+// parameter may alias its output), then checked for non-finite values, then stored.
+// The updates — new parameter and new state alike — are computed in the target type T in the
+// order of PyTorch's single-tensor (foreach=False) CPU code, whose opmath for float32 is float32;
+// PyTorch's Python-float hyper-parameters are doubles, rounded to T where they meet a T tensor:
+//  - sgd_step: g' = g + fl(wd)·p (wd ≠ 0); buf' = g' on the first step, else
+//    buf·fl(μ) + fl(1 − dampening)·g' (buf.mul_(μ).add_(g', alpha = 1 − dampening));
+//    d = g' + fl(μ)·buf' (nesterov) or buf' (μ = 0: d = g', the buffer passes through);
+//    p − fl(lr)·d. Every product and sum rounded to T, left to right; 1 − dampening in double.
+//  - adam_step / adamw_step: g' = g + fl(wd)·p (Adam, wd ≠ 0); exp_avg.lerp_(g', w) with
+//    w = fl(1 − β1) (1 − β1 in double): m + w·(g' − m) when w < 0.5, else g' − (g' − m)·(1 − w)
+//    (ATen's lerp; 1 − w in T is exact there); v·fl(β2) + (fl(1 − β2)·g')·g' (mul_ then
+//    addcmul_); AdamW: p·fl(1 − lr·wd) (1 − lr·wd in double); step_size = fl(lr / (1 − β1^t)),
+//    c2s = fl(√(1 − β2^t)) (pow, division and √ in double); p' − step_size·(m / (√v / c2s +
+//    fl(eps))). No fused multiply-adds (the build has -ffp-contract=off).
+// Where a T result is not finite — an intermediate overflowed T although the exact value is
+// finite (g' − m in the lerp, g² in v for |g| near the overflow threshold, m / denom,
+// g' + momentum·buf), or a special value in the inputs, or a real overflow — that element is
+// recomputed in binary128 (GCC's __float128, soft-float) by the reference's formula and rounded
+// once: the reference is the exact formula, not PyTorch's overflow. A rare slow path; elsewhere
+// it costs one vectorized finiteness test per block.
+// The total norm of clip_grad_norm: Σg² in double for float32 (exact squares, n·2^-53 relative),
+// in binary128 for float64; the square root there, rounded once; the clipping coefficient from
+// it, so a norm above the largest T still clips to the right (finite) values.
+// Accuracy: every output within the sum-bounds of verify/ops/optim.cpp (the norm: correctly
+// rounded except within about n·2^-53 relative of a rounding boundary for float32).
 // What it is not: a multi-tensor (foreach/fused) optimizer, or anything with state across calls.
 #include "core/registry.hpp"
 #include "optimized/core/parallel.hpp"
 
 #include <quadmath.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <type_traits>
 #include <vector>
 
@@ -53,7 +62,6 @@ struct Wide<double> {
 template <class T>
 using wide_t = typename Wide<T>::type;
 
-inline bool finite(__float128 x) { return x - x == 0; }  // false for ±inf and NaN
 inline double wide_sqrt(double x) { return std::sqrt(x); }
 inline __float128 wide_sqrt(__float128 x) { return sqrtq(x); }
 
@@ -75,45 +83,67 @@ struct Buffers {
   }
 };
 
+constexpr std::int64_t kBlock = 256;  // elements computed into local arrays per block
+
+/// Whether x is ±inf or NaN (|x| ≤ max is false for both); vectorizes.
+template <class T>
+inline int nonfinite(T x) {
+  return !(std::abs(x) <= std::numeric_limits<T>::max());
+}
+
+/// Writes the block's results: n elements of each local array to its output.
+template <class T, std::size_t K>
+void store(T* const (&out)[K], const T (&tmp)[K][kBlock], std::int64_t at, std::int64_t n) {
+  for (std::size_t k = 0; k < K; ++k) std::copy(tmp[k], tmp[k] + n, out[k] + at);
+}
+
 // ---- sgd_step -----------------------------------------------------------------------------------
 
 template <class T>
 void sgd_step_typed(OpCall& c) {
-  using W = __float128;  // the state's type before its one rounding (see the header)
+  using W = __float128;  // the slow path's type (see the header)
   Buffers b(c);
   const double lr = c.attrs.get_real("lr"), mu = c.attrs.get_real("momentum");
   const double damp = c.attrs.get_real("dampening"), wd = c.attrs.get_real("weight_decay");
   const bool nesterov = c.attrs.get_bool("nesterov"), first = c.attrs.get_bool("first_step");
+  const bool decay = wd != 0, momentum = mu != 0;
   const T* p = b.in[0].data<T>();
   const T* g = b.in[1].data<T>();
   const T* buf = b.in[2].data<T>();
-  T* p_new = b.out[0].data<T>();
-  T* buf_new = b.out[1].data<T>();
-  const W mu_w = W(mu), wd_w = W(wd), keep = W(1) - W(damp);  // 1 − dampening in W
+  T* const out[2] = {b.out[0].data<T>(), b.out[1].data<T>()};
+  // PyTorch's scalars rounded to T; 1 − dampening is a Python float (double) first.
   const T lr_t = static_cast<T>(lr), mu_t = static_cast<T>(mu), wd_t = static_cast<T>(wd);
+  const T keep_t = static_cast<T>(1 - damp);
   parallel_for(b.in[0].numel(), kGrain, [&](std::int64_t, std::int64_t lo, std::int64_t hi) {
-    for (std::int64_t i = lo; i < hi; ++i) {
-      const T pi = p[i];  // read before any write: output 0 may alias input 0
-      // The state, in W: g' = g + wd·p, buf = momentum·buf + (1 − dampening)·g'.
-      W gw = W(g[i]);
-      if (wd != 0) gw = gw + wd_w * W(pi);
-      const W b_w = first ? gw : mu_w * W(buf[i]) + keep * gw;
-      const T b_t = mu != 0 ? static_cast<T>(b_w) : buf[i];
-      // The parameter, in T, as PyTorch: g' = g + wd·p; d = g' + momentum·buf or buf; p − lr·d.
-      T gp = g[i];
-      if (wd != 0) gp = gp + wd_t * pi;
-      T d = gp;
-      if (mu != 0) d = nesterov ? gp + mu_t * b_t : b_t;
-      T pn = pi - lr_t * d;
-      if (!std::isfinite(pn)) {
-        // An intermediate overflowed T (g' + momentum·buf, or the buffer) or the result is
-        // really non-finite: the same formula in W from the unrounded values, rounded once.
-        W dw = gw;
-        if (mu != 0) dw = nesterov ? gw + mu_w * b_w : b_w;
-        pn = static_cast<T>(W(pi) - W(lr_t) * dw);
+    for (std::int64_t at = lo; at < hi; at += kBlock) {
+      const std::int64_t n = std::min(kBlock, hi - at);
+      const T *pb = p + at, *gb = g + at, *bb = buf + at;
+      T r[2][kBlock];  // new parameter, new buffer
+      for (std::int64_t k = 0; k < n; ++k) {
+        const T gp = decay ? gb[k] + wd_t * pb[k] : gb[k];
+        const T bn = !momentum ? bb[k] : first ? gp : bb[k] * mu_t + keep_t * gp;
+        const T d = !momentum ? gp : nesterov ? gp + mu_t * bn : bn;
+        r[0][k] = pb[k] - lr_t * d;
+        r[1][k] = bn;
       }
-      buf_new[i] = b_t;
-      p_new[i] = pn;
+      int bad = 0;
+      for (std::int64_t k = 0; k < n; ++k) bad |= nonfinite(r[0][k]) | nonfinite(r[1][k]);
+      if (bad) {
+        for (std::int64_t k = 0; k < n; ++k) {
+          if (!nonfinite(r[0][k]) && !nonfinite(r[1][k])) continue;
+          // The reference's formula in W from the T inputs, each result rounded once.
+          W gw = W(gb[k]);
+          if (decay) gw = gw + W(wd) * W(pb[k]);
+          W bw = W(bb[k]), dw = gw;
+          if (momentum) {
+            bw = first ? gw : W(mu) * bw + (W(1) - W(damp)) * gw;
+            dw = nesterov ? gw + W(mu) * bw : bw;
+          }
+          r[0][k] = static_cast<T>(W(pb[k]) - W(lr) * dw);
+          r[1][k] = static_cast<T>(bw);
+        }
+      }
+      store(out, r, at, n);
     }
   });
   b.finish();
@@ -123,53 +153,63 @@ void sgd_step_typed(OpCall& c) {
 
 template <class T, bool kDecoupled>
 void adam_step_typed(OpCall& c) {
-  using W = __float128;  // the moments' type before their one rounding (see the header)
+  using W = __float128;  // the slow path's type (see the header)
   Buffers b(c);
   const double lr = c.attrs.get_real("lr"), beta1 = c.attrs.get_real("beta1");
   const double beta2 = c.attrs.get_real("beta2"), eps = c.attrs.get_real("eps");
   const double wd = c.attrs.get_real("weight_decay");
   const double step = static_cast<double>(c.attrs.get_int("step"));
-  // PyTorch's scalars (Python floats, i.e. double), then passed to the T kernel.
+  // PyTorch's scalars (Python floats, i.e. double), then rounded to T by the T kernels.
   const double bias_correction1 = 1 - std::pow(beta1, step);
   const double bias_correction2 = 1 - std::pow(beta2, step);
   const T step_size = static_cast<T>(lr / bias_correction1);
   const T bias_correction2_sqrt = static_cast<T>(std::sqrt(bias_correction2));
   const T eps_t = static_cast<T>(eps);
-  const T decay = static_cast<T>(1 - lr * wd);
-  const W b1 = W(beta1), b2 = W(beta2), c1 = W(1) - W(beta1), c2 = W(1) - W(beta2), wd_w = W(wd);
+  const T decay_t = static_cast<T>(1 - lr * wd);
+  const T wd_t = static_cast<T>(wd), beta2_t = static_cast<T>(beta2);
+  const T w_t = static_cast<T>(1 - beta1), rest_t = T(1) - w_t;  // lerp weight, 1 − weight
+  const T c2_t = static_cast<T>(1 - beta2);
+  const bool small_weight = w_t < T(0.5), coupled = !kDecoupled && wd != 0;
   const T* p = b.in[0].data<T>();
   const T* g = b.in[1].data<T>();
   const T* m0 = b.in[2].data<T>();
   const T* v0 = b.in[3].data<T>();
-  T* p_new = b.out[0].data<T>();
-  T* m_new = b.out[1].data<T>();
-  T* v_new = b.out[2].data<T>();
+  T* const out[3] = {b.out[0].data<T>(), b.out[1].data<T>(), b.out[2].data<T>()};
   parallel_for(b.in[0].numel(), kGrain, [&](std::int64_t, std::int64_t lo, std::int64_t hi) {
-    for (std::int64_t i = lo; i < hi; ++i) {
-      const T pi = p[i];  // read before any write: output 0 may alias input 0
-      W gw = W(g[i]);
-      if (!kDecoupled && wd != 0) gw = gw + wd_w * W(pi);
-      const W mw = b1 * W(m0[i]) + c1 * gw;
-      const W vw = b2 * W(v0[i]) + c2 * gw * gw;
-      const T m = static_cast<T>(mw);
-      const T v = static_cast<T>(vw);
-      m_new[i] = m;
-      v_new[i] = v;
-      // PyTorch's order (torch/optim/adam.py, _single_tensor_adam), in T:
-      // denom = √v / √bias_correction2 + eps; param −= step_size · (m / denom).
-      const T pp = kDecoupled ? pi * decay : pi;
-      const T denom = std::sqrt(v) / bias_correction2_sqrt + eps_t;
-      T pn = pp - step_size * (m / denom);
-      if (((!std::isfinite(m) || !std::isfinite(v)) && finite(mw) && finite(vw)) ||
-          !std::isfinite(pn)) {
-        // A moment overflowed T although it is finite (|g| near the overflow threshold: g²),
-        // or an intermediate overflowed (m / denom), or the result is really non-finite: the
-        // same formula in W from the unrounded moments, rounded once.
-        const W ppw = kDecoupled ? W(pi) * W(decay) : W(pi);
-        const W denw = sqrtq(vw) / W(bias_correction2_sqrt) + W(eps_t);
-        pn = static_cast<T>(ppw - W(step_size) * (mw / denw));
+    for (std::int64_t at = lo; at < hi; at += kBlock) {
+      const std::int64_t n = std::min(kBlock, hi - at);
+      const T *pb = p + at, *gb = g + at, *mb = m0 + at, *vb = v0 + at;
+      T r[3][kBlock];  // new parameter, exp_avg, exp_avg_sq
+      for (std::int64_t k = 0; k < n; ++k) {
+        const T gp = coupled ? gb[k] + wd_t * pb[k] : gb[k];
+        const T m = small_weight ? mb[k] + w_t * (gp - mb[k]) : gp - (gp - mb[k]) * rest_t;
+        const T v = vb[k] * beta2_t + (c2_t * gp) * gp;
+        const T pp = kDecoupled ? pb[k] * decay_t : pb[k];
+        const T denom = std::sqrt(v) / bias_correction2_sqrt + eps_t;
+        r[0][k] = pp - step_size * (m / denom);
+        r[1][k] = m;
+        r[2][k] = v;
       }
-      p_new[i] = pn;
+      int bad = 0;
+      for (std::int64_t k = 0; k < n; ++k)
+        bad |= nonfinite(r[0][k]) | nonfinite(r[1][k]) | nonfinite(r[2][k]);
+      if (bad) {
+        for (std::int64_t k = 0; k < n; ++k) {
+          if (!nonfinite(r[0][k]) && !nonfinite(r[1][k]) && !nonfinite(r[2][k])) continue;
+          // The reference's formula in W from the T inputs (the moments unrounded), each result
+          // rounded once; the scalars step_size, c2s, eps and the decay as the T path uses them.
+          W gw = W(gb[k]);
+          if (coupled) gw = gw + W(wd) * W(pb[k]);
+          const W mw = W(beta1) * W(mb[k]) + (W(1) - W(beta1)) * gw;
+          const W vw = W(beta2) * W(vb[k]) + (W(1) - W(beta2)) * gw * gw;
+          const W ppw = kDecoupled ? W(pb[k]) * W(decay_t) : W(pb[k]);
+          const W denw = sqrtq(vw) / W(bias_correction2_sqrt) + W(eps_t);
+          r[0][k] = static_cast<T>(ppw - W(step_size) * (mw / denw));
+          r[1][k] = static_cast<T>(mw);
+          r[2][k] = static_cast<T>(vw);
+        }
+      }
+      store(out, r, at, n);
     }
   });
   b.finish();
@@ -242,11 +282,11 @@ void clip_grad_norm_forward(OpCall& c) {
 }
 
 VT_REGISTER_OPTIMIZED(sgd_step, "loop", sgd_step_forward,
-                      "elementwise pass; momentum buffer in the wider type, rounded once");
+                      "elementwise pass in T, PyTorch's order; binary128 where T overflows");
 VT_REGISTER_OPTIMIZED(adam_step, "loop", adam_step_forward,
-                      "elementwise pass in PyTorch's order; moments in the wider type");
+                      "elementwise pass in T, PyTorch's order (lerp); binary128 where T overflows");
 VT_REGISTER_OPTIMIZED(adamw_step, "loop", adamw_step_forward,
-                      "elementwise pass in PyTorch's order; moments in the wider type");
+                      "elementwise pass in T, PyTorch's order (lerp); binary128 where T overflows");
 VT_REGISTER_OPTIMIZED(clip_grad_norm, "loop", clip_grad_norm_forward,
                       "Σg² in the wider type per chunk (chunk order), then g·min(coef, 1)");
 

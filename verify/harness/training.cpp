@@ -10,8 +10,9 @@
 // optimized backend on its own inputs x̂:
 //   |ŷ − y| ≤ |f_opt(x̂) − f_ref(x̂)| + |f_ref(x̂) − f_ref(x)| ≤ B_f + |J_f|·E(x)
 // B_f is the op's accuracy class from its spec (Accuracy::bound for the forwards, GradSpec::bound
-// for the VJPs, the optimizer spec's bound for the new parameter; relu is exact: 0; optimizer
-// state outputs are held by the harness to correct rounding: u·|y| + dm/2). The data x and the
+// for the VJPs, the optimizer spec's bounds for the new parameter and the new state (outputs ≥ 1,
+// Accuracy::bounds_every_output; u·|y| + dm/2 for a spec that holds them to correct rounding);
+// relu is exact: 0). The data x and the
 // labels are exact. The float128 rounding of the reference itself (2^-113 relative per op) is
 // covered by the reference terms inside every spec bound.
 // Two analyses use these rules at every step t, from the optimized state p̂_t (parameters and
@@ -48,11 +49,11 @@
 //           (1/B)·(π_c(1 − π_c)E_c + π_c·Σ_{j≠c} π_j E_j)
 //  sgd_step (momentum μ, weight decay wd, dampening 0; linear, rigorous):
 //           buf' = μ·buf + g + wd·p (buf' = g + wd·p on the first step), p' = p − lr·buf'
-//           E(buf') = u|buf'| + dm/2 + μE(buf) + E(g) + wd·E(p)
+//           E(buf') = B_buf + μE(buf) + E(g) + wd·E(p)   (B_buf: the spec's bound of output 1)
 //           E(p')   = B + |1 − lr·wd|·E(p) + lr·μ·E(buf) + lr·E(g)
 //  adam_step (weight decay 0):  m' = β1 m + (1 − β1) g,  v' = β2 v + (1 − β2) g²  (rigorous)
 //           E_in(m') = β1 E(m) + (1 − β1) E(g),  E_in(v') = β2 E(v) + (1 − β2)(2|g| + E(g))E(g)
-//           E(m') = u|m'| + dm/2 + E_in(m'),  E(v') likewise;
+//           E(m') = B_m + E_in(m'),  E(v') = B_v + E_in(v')  (the spec's bounds of outputs 1, 2);
 //           p' = p − s·m'/d, s = lr/(1 − β1^t), d = √v'/c + eps, c = √(1 − β2^t) (rigorous):
 //           |√v̂ − √v| ≤ E_s := min(√E_in(v'), E_in(v')/√v'), E(d) = E_s/c,
 //           d_lo = max(d − E(d), eps):  |m̂/d̂ − m/d| ≤ E_in(m')/d_lo + |m'|·E(d)/(d·d_lo)
@@ -164,13 +165,15 @@ Attrs full_attrs(const std::string& op, const Attrs& given) {
   return validate_attrs(spec_of(op).attrs, given, op);
 }
 
-/// B of output 0 of a forward: the spec's sum-bound, k·ulp for ulp(k) (ulp(y) ≤ 2u|y| + dm),
-/// 0 for exact ops.
+/// B of output `output` of a forward: the spec's sum-bound, k·ulp for ulp(k) (ulp(y) ≤ 2u|y| +
+/// dm), 0 for exact ops; an output after 0 of a sum-bound spec without bounds_every_output is
+/// held to correct rounding: u·|y| + dm/2.
 Vec forward_bound(const std::string& op, const std::vector<Tensor>& in_hp,
-                  const std::vector<Tensor>& ref_out, const Attrs& attrs, DType dtype) {
+                  const std::vector<Tensor>& ref_out, const Attrs& attrs, DType dtype,
+                  std::size_t output = 0) {
   const OpSpec& s = spec_of(op);
   const Precision p = precision_of(dtype);
-  const Vec y = to_vec(ref_out.at(0));
+  const Vec y = to_vec(ref_out.at(output));
   switch (s.accuracy.cls) {
     case AccuracyClass::exact:
       return Vec(y.size(), hp_t(0));
@@ -182,8 +185,13 @@ Vec forward_bound(const std::string& op, const std::vector<Tensor>& in_hp,
       return r;
     }
     case AccuracyClass::sum_bound: {
+      if (output != 0 && !s.accuracy.bounds_every_output) {
+        Vec r(y.size());
+        for (std::size_t i = 0; i < y.size(); ++i) r[i] = p.u * bmp::abs(y[i]) + p.denorm_min / 2;
+        return r;
+      }
       Tensor b;
-      BoundArgs a{in_hp, ref_out, attrs, p, b};
+      BoundArgs a{in_hp, ref_out, attrs, p, b, output};
       s.accuracy.bound(a);
       return to_vec(b);
     }
@@ -604,13 +612,6 @@ std::vector<StepErrors> propagate_step(const RefStep& r, const Tensor& labels,
   return outs;
 }
 
-/// E of a state output held to correct rounding: u·|y| + dm/2.
-Vec rounding_err(const Vec& y, const Precision& p) {
-  Vec r(y.size());
-  for (std::size_t i = 0; i < y.size(); ++i) r[i] = p.u * bmp::abs(y[i]) + p.denorm_min / 2;
-  return r;
-}
-
 /// The optimizer step's rules: new E(p) and E(state) of every analysis in `es` (updated in
 /// place) from its old ones and its E(grad) in `se`. Magnitudes and class bounds come from the
 /// reference step `r` (going in: r.p0, r.g0, r.s0; after it: r.t).
@@ -628,7 +629,7 @@ void propagate_update(const RefStep& r, bool adam, int step, const std::vector<S
     if (!adam) {
       const Attrs at = sgd_attrs(step);
       const Vec Bp1 = forward_bound("sgd_step", in, out, at, dtype);
-      const Vec Bb1 = rounding_err(to_vec(after.state[i][0]), prec);
+      const Vec Bb1 = forward_bound("sgd_step", in, out, at, dtype, 1);
       const hp_t lr(kSgdLr), mu(kSgdMomentum), wd(kSgdWeightDecay);
       for (std::size_t a = 0; a < es.size(); ++a) {
         Errors& e = *es[a];
@@ -649,17 +650,22 @@ void propagate_update(const RefStep& r, bool adam, int step, const std::vector<S
       const Vec Bp1 = forward_bound("adam_step", in, out, at, dtype);
       const Vec m1 = to_vec(after.state[i][0]), v1 = to_vec(after.state[i][1]);
       const Vec g = to_vec(r.g0[i]);
-      const Vec Bm1 = rounding_err(m1, prec), Bv1 = rounding_err(v1, prec);
+      const Vec Bm1 = forward_bound("adam_step", in, out, at, dtype, 1);
+      const Vec Bv1 = forward_bound("adam_step", in, out, at, dtype, 2);
       const hp_t b1(kAdamBeta1), b2(kAdamBeta2), eps(kAdamEps);
       const hp_t s = hp_t(kAdamLr) / (1 - bmp::pow(b1, hp_t(step)));
       const hp_t c = bmp::sqrt(1 - bmp::pow(b2, hp_t(step)));
       // The cap: |m'|/√v' ≤ K_t for any gradient history (Cauchy–Schwarz on the recurrences,
-      // K_1 = (1 − β1)/√(1 − β2), K_t² = β1²K_{t−1}²/β2 + (1 − β1)²/(1 − β2)), times (1 + 2u)
-      // per step for the optimized state's roundings; so |w(m̂', v̂')| ≤ s·(c·K̂_t + dm/eps)
-      // (dm/eps: an underflowed v̂ beside a subnormal m̂) and |ŵ − w| ≤ that + |w|.
+      // K_1 = (1 − β1)/√(1 − β2), K_t² = β1²K_{t−1}²/β2 + (1 − β1)²/(1 − β2)), times
+      // (1 + 6u + 2u_d) per step for the optimized state's roundings (first order: the state is
+      // computed in T, m̂ = ((1 − w')m + w'g)(1 + δ) with |w'/w − 1| ≤ 3u + u_d, so |m̂| ≤
+      // (1 + 4u + u_d)(β1|m| + (1 − β1)|g|), and v̂ ≥ (1 − 4u − u_d)(β2·v + (1 − β2)·g²)); so |w(m̂',
+      // v̂')| ≤ s·(c·K̂_t + dm/eps) (dm/eps: an underflowed v̂ beside a subnormal m̂) and |ŵ − w| ≤
+      // that + |w|.
       hp_t K = 0;
       for (int j = 1; j <= step; ++j)
-        K = bmp::sqrt(b1 * b1 * K * K / b2 + (1 - b1) * (1 - b1) / (1 - b2)) * (1 + 2 * prec.u);
+        K = bmp::sqrt(b1 * b1 * K * K / b2 + (1 - b1) * (1 - b1) / (1 - b2)) *
+            (1 + 6 * prec.u + 2 * bmp::ldexp(hp_t(1), -53));
       const hp_t cap = s * (c * K + prec.denorm_min / eps);
       // Per element, shared by the analyses: √v', d and the capped figure.
       Vec sv(n), dv(n), capped(n);

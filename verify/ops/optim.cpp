@@ -5,15 +5,19 @@
 // sum-bound error analysis of output 0 beside its bound function, domains and layouts.
 // What it is not: an implementation. Not differentiable (optimizer steps have no VJP).
 //
-// Every output is compared. The harness holds output 0 to its sum-bound and every later output
-// (the new optimizer state, the total norm) to the correctly rounded reference value (runner.cpp
-// fills a bound for output 0 only), so the analyses of output 0 take the state a backend reads as
-// correctly rounded: ŝ = s(1 + δ) + η, |δ| ≤ u, |η| ≤ dm/2 (dm: the smallest subnormal).
+// Every output is compared. sgd_step, adam_step and adamw_step set bounds_every_output: each
+// float output has its own sum-bound (the new parameter, output 0, and the new state, outputs
+// ≥ 1: a backend computes the state in the target type, as PyTorch does); clip_grad_norm holds
+// its total norm (output 1) to the correctly rounded value.
 // Notation: u the target's unit roundoff, u_d = 2^-53 (PyTorch's Python-float scalars are
-// doubles), γ_k = k·u/(1 − k·u). Analyses are first order in u (products of two or more δ's are
-// dropped); every rounding of a product or quotient may also underflow, adding ≤ dm/2 absolute,
-// while sums and differences have no underflow error. Each bound adds the reference's own error
-// (the same roundings in binary128, γ_16 at u = 2^-113 of the gross magnitude, far below u).
+// doubles), γ_k = k·u/(1 − k·u); fl(s) of a double hyper-parameter s is s rounded to T,
+// |fl(s) − s| ≤ u·|s| (the attribute itself is the exact double the reference uses); a
+// difference 1 − s of doubles adds u_d. Analyses are first order in u (products of two or more
+// δ's are dropped; the state's error enters output 0 through first-order sensitivities); every
+// rounding of a product or quotient may also underflow, adding ≤ dm/2 absolute (dm: the
+// smallest subnormal), while sums and differences have no underflow error. Each bound adds the
+// reference's own error (the same roundings in binary128, γ_16 at u = 2^-113 of the gross
+// magnitude, far below u).
 // The analyses assume no intermediate overflows T where the exact result is finite; a backend
 // meets that by recomputing such elements in a wider type (the optimized one does, in binary128)
 // — computed as PyTorch does in T, they come out inf or NaN against a finite reference and fail.
@@ -67,17 +71,26 @@ std::vector<OutputDesc> clip_rule(const std::vector<Shape>& in, const Attrs&) {
   return {{in.at(0), OutKind::same_float}, {Shape{}, OutKind::same_float}};
 }
 
-// ---- sgd_step: bound of the new parameter -------------------------------------------------------
-// A backend computes, in T (PyTorch's order): ĝ' = fl(g + fl(fl(wd)·p)) when wd ≠ 0 (else g),
-// b̂ the correctly rounded buffer (output 1), d̂ = ĝ' (momentum 0), b̂, or fl(ĝ' + fl(fl(μ)·b̂))
-// (nesterov), and p̂_new = fl(p − fl(fl(lr)·d̂)). With G1 = |g| + |wd·p| and b the exact buffer:
-//   |ĝ' − g'| ≤ e_g := γ_3·G1 + dm/2            (wd cast, product, sum; 0 when wd = 0)
-//   |b̂ − b|  ≤ e_b := u·|b| + dm/2
-//   |d̂ − d|  ≤ e_d := e_g (momentum 0) | e_b (heavy ball) |
-//              e_g + |μ|·e_b + γ_3·|μ·b| + u·(G1 + |μ·b|) + dm/2   (nesterov: μ cast, product,
-//              sum)
-//   |p̂_new − p_new| ≤ |lr|·e_d + γ_2·|lr·d| + dm/2 + u·|p_new|   (lr cast, product, difference).
-// A wrong momentum or dampening term moves p_new by |lr|·(a multiple of |g| or |b0|), ≫ this.
+// ---- sgd_step: bounds of the new parameter and the new buffer ----------------------------------
+// A backend computes, in T (PyTorch's order, torch/optim/sgd.py, _single_tensor_sgd):
+//   ĝ' = fl(g + fl(fl(wd)·p)) when wd ≠ 0 (else g);
+//   b̂' = ĝ' (first step), fl(fl(b0·fl(μ)) + fl(fl(1 − dampening)·ĝ')) (buf.mul_(μ).add_(ĝ',
+//        alpha = 1 − dampening)), or b0 unchanged (μ = 0);
+//   d̂ = ĝ' (μ = 0), b̂' (heavy ball), or fl(ĝ' + fl(fl(μ)·b̂')) (nesterov);
+//   p̂_new = fl(p − fl(fl(lr)·d̂)).
+// With g' = g + wd·p, b' and d the exact values, k = 1 − dampening:
+//   |ĝ' − g'| ≤ e_g := u·|g'| + γ_2·wd·|p| + dm/2           (0 when wd = 0)
+// Output 1, the buffer:
+//   μ = 0: 0 (passed through);  first step: e_g;
+//   else |b̂' − b'| ≤ e_b := u·|b'| + γ_2·μ·|b0| + dm/2 + k·e_g
+//                          + [dampening ≠ 0]·((γ_2 + u_d)·k·|g'| + dm/2)
+//   (μ cast, product; the k-product is exact when k = 1; the sum).
+// Output 0, the parameter — the buffer a backend reads is its own b̂', off by e_b (no longer a
+// correctly rounded value):
+//   |d̂ − d| ≤ e_d := e_g (μ = 0) | e_b (heavy ball) |
+//                    e_g + μ·e_b + γ_2·μ·|b'| + u·|d| + dm/2   (nesterov: μ cast, product, sum)
+//   |p̂_new − p_new| ≤ lr·e_d + γ_2·lr·|d| + dm/2 + u·|p_new|   (lr cast, product, difference).
+// A wrong momentum or dampening term moves b' and p_new by (a multiple of) |g| or |b0|, ≫ this.
 void sgd_bound(BoundArgs& a) {
   const Tensor& p = a.inputs_hp.at(0);
   const Tensor& g = a.inputs_hp.at(1);
@@ -87,51 +100,83 @@ void sgd_bound(BoundArgs& a) {
   Tensor& bound = bound_tensor(a, p.shape());
   const hp_t lr = bmp::abs(attr_hp(a.attrs, "lr")), mu = bmp::abs(attr_hp(a.attrs, "momentum"));
   const hp_t wd = bmp::abs(attr_hp(a.attrs, "weight_decay"));
+  const hp_t damp = attr_hp(a.attrs, "dampening"), k = 1 - damp;
   const bool nesterov = a.attrs.get_bool("nesterov"), first = a.attrs.get_bool("first_step");
   const hp_t u = a.precision.u, dm = a.precision.denorm_min;
-  const hp_t g2 = gamma_n(2, a.precision), g3 = gamma_n(3, a.precision);
+  const hp_t g2 = gamma_n(2, a.precision);
   const hp_t ref_gamma = gamma_n(16, reference_precision());
   for_each_index(p.shape(), [&](const std::vector<std::int64_t>& i) {
-    const hp_t G1 = bmp::abs(load_hp(g, i)) + wd * bmp::abs(load_hp(p, i));
-    const hp_t e_g = wd != 0 ? g3 * G1 + dm / 2 : hp_t(0);
+    const hp_t pi = load_hp(p, i), gi = load_hp(g, i), b0i = bmp::abs(load_hp(b0, i));
+    const hp_t gp = bmp::abs(gi + wd * pi), G1 = bmp::abs(gi) + wd * bmp::abs(pi);
+    const hp_t e_g = wd != 0 ? u * gp + g2 * wd * bmp::abs(pi) + dm / 2 : hp_t(0);
     const hp_t bi = bmp::abs(load_hp(b, i));
-    const hp_t e_b = u * bi + dm / 2;
+    hp_t e_b = 0;
+    if (mu != 0 && first) {
+      e_b = e_g;
+    } else if (mu != 0) {
+      e_b = u * bi + g2 * mu * b0i + dm / 2 + k * e_g;
+      if (damp != 0) e_b += (g2 + kUd) * k * gp + dm / 2;
+    }
+    const hp_t b0_term = mu != 0 && !first ? mu * b0i : hp_t(0);
+    if (a.output == 1) {
+      put(bound, i, e_b + (mu != 0 ? ref_gamma * (b0_term + G1) : hp_t(0)));
+      return;
+    }
     hp_t e_d, d_abs;
     if (mu == 0) {
       e_d = e_g;
-      d_abs = G1;
+      d_abs = gp;
     } else if (!nesterov) {
       e_d = e_b;
       d_abs = bi;
     } else {
-      e_d = e_g + mu * e_b + g3 * mu * bi + u * (G1 + mu * bi) + dm / 2;
-      d_abs = G1 + mu * bi;
+      d_abs = bmp::abs(gi + wd * pi + mu * load_hp(b, i));
+      e_d = e_g + mu * e_b + g2 * mu * bi + u * d_abs + dm / 2;
     }
     const hp_t pn = bmp::abs(load_hp(p_new, i));
-    const hp_t b0_term = mu != 0 && !first ? mu * bmp::abs(load_hp(b0, i)) : hp_t(0);
-    const hp_t gross = bmp::abs(load_hp(p, i)) + lr * (G1 + b0_term + mu * bi);
+    const hp_t gross = bmp::abs(pi) + lr * (G1 + b0_term + mu * bi);
     put(bound, i, lr * e_d + g2 * lr * d_abs + dm / 2 + u * pn + ref_gamma * gross);
   });
 }
 
-// ---- adam_step / adamw_step: bound of the new parameter -----------------------------------------
-// PyTorch's scalars, in double: bc_k = 1 − β_k^t with pow within 1 ulp, so
+// ---- adam_step / adamw_step: bounds of the new parameter and the new moments --------------------
+// A backend computes, in T (torch/optim/adam.py, _single_tensor_adam; AdamW likewise):
+//   ĝ' = fl(g + fl(fl(wd)·p)) (Adam, wd ≠ 0; else g): |ĝ' − g'| ≤ e_g := u·|g'| + γ_2·wd·|p| +
+//        dm/2 (0 without the term);
+//   m̂ = exp_avg.lerp_(ĝ', w) with ŵ = fl(1 − β1) (|ŵ − w| ≤ (u + u_d)·w, w = 1 − β1): ATen's
+//        lerp: fl(m0 + fl(ŵ·fl(ĝ' − m0))) when ŵ < 0.5, else fl(ĝ' − fl(fl(ĝ' − m0)·(1 − ŵ)))
+//        (1 − ŵ is exact in T there, off 1 − w by |ŵ − w|);
+//   v̂ = fl(fl(v0·fl(β2)) + fl(fl(fl(1 − β2)·ĝ')·ĝ'))  (mul_(β2).addcmul_(ĝ', ĝ', 1 − β2)).
+// Output 1, exp_avg (difference: u, product: u + the weight's error, the sum: u|m'|; ĝ' enters
+// with the weight w — both branches are m0 + w·(ĝ' − m0) in exact arithmetic):
+//   |m̂ − m'| ≤ E_m := u·|m'| + (2u·min(w, 1 − w) + (u + u_d)·w)·|g' − m0| + w·e_g + dm/2.
+// Output 2, exp_avg_sq (β2 cast, product; 1 − β2 in double and its cast, two products; the sum;
+// the first product's underflow is multiplied by |g'|; ĝ' enters as 2(1 − β2)|g'|·e_g):
+//   |v̂ − v'| ≤ E_v := R_v + A_v,
+//   R_v = u·|v'| + γ_2·β2·|v0| + (γ_3 + u_d)·(1 − β2)·g'² + 2(1 − β2)|g'|·(e_g − dm/2)⁺,
+//   A_v = (dm/2)·(2 + |g'|) + [e_g ≠ 0]·(1 − β2)|g'|·dm    (the underflow part).
+// Output 0, the parameter. PyTorch's scalars, in double: bc_k = 1 − β_k^t with pow within 1 ulp,
 //   δ_bc_k = 2·u_d·β_k^t / bc_k + u_d   (relative error of bc_k; large when β^t ≈ 1),
 // step_size = fl_T(lr / bc1): δ ≤ u + u_d + δ_bc1;  c2s = fl_T(√bc2): δ ≤ u + u_d + δ_bc2/2.
-// In T: m̂, v̂ correctly rounded (outputs 1, 2); s = fl(√v̂) (v̂'s δ halves: u/2 + u);
-// q = fl(s / c2s) (u); den = fl(q + fl(eps)) (u + u: every term ≥ 0, so relative to den);
-// r = fl(m̂ / den) (u + m̂'s u); ŵ = fl(step_size·r) (u). Ten T roundings and the scalars':
-//   ρ = γ_10 + δ_bc1 + δ_bc2/2 + 3·u_d + √dm/(c2s·den)
-// (the last term: v̂'s underflow error dm/2 becomes ≤ √(dm/2) after the square root).
-//   |ŵ − w| ≤ ρ·|w| + (dm/2)·(step_size/den + step_size + 1)   (m̂, r, ŵ underflow).
+// In T, from the backend's own m̂ and v̂ (off by E_m and E_v — they are not correctly rounded):
+//   s = fl(√v̂): |√v̂ − √v'| ≤ Δs := R_v/(2√v') + √A_v (first order; √R_v when v' = 0), and u;
+//   q = fl(s / c2s) (u); den = fl(q + fl(eps)) (u + u: every term ≥ 0, so relative to den);
+//   r = fl(m̂ / den) (u); ŵ = fl(step_size·r) (u). Eight T roundings and the scalars':
+//   ρ = γ_8 + δ_bc1 + δ_bc2/2 + 2·u_d, and with w = step_size·|m'|/den:
+//   |ŵ − w| ≤ ρ·w + step_size·E_m/den + w·Δs/(c2s·den) + (dm/2)·(step_size + 1)   (r, ŵ
+//   underflow; m̂'s is in E_m).
 // AdamW's decay: f = fl_T(1 − lr·wd) in double: δ_f ≤ u + u_d + u_d·lr·wd/|f|; p̂' = fl(p·f):
 //   |p̂' − p'| ≤ (δ_f + u)·|p'| + dm/2 (Adam: p' = p exactly).
 //   |p̂_new − p_new| ≤ |p̂' − p'| + |ŵ − w| + u·|p_new|   (the difference has no underflow error).
 // Without bias correction ŵ is off by a factor bc1/√bc2 (≈ 3.2 at t = 1 with the defaults):
-// relative errors of order 1 in w, far beyond ρ.
+// relative errors of order 1 in w, far beyond these. A wrong β in a moment moves it by (β − β')·
+// |g' − m0|, far beyond E_m and E_v.
 template <bool kDecoupled>
 void adam_bound(BoundArgs& a) {
   const Tensor& p = a.inputs_hp.at(0);
+  const Tensor& g = a.inputs_hp.at(1);
+  const Tensor& m0 = a.inputs_hp.at(2);
+  const Tensor& v0 = a.inputs_hp.at(3);
   const Tensor& p_new = a.reference.at(0);
   const Tensor& m = a.reference.at(1);
   const Tensor& v = a.reference.at(2);
@@ -141,21 +186,44 @@ void adam_bound(BoundArgs& a) {
   const hp_t wd = attr_hp(a.attrs, "weight_decay");
   const hp_t t = hp_t(a.attrs.get_int("step"));
   const hp_t u = a.precision.u, dm = a.precision.denorm_min;
+  const hp_t g2 = gamma_n(2, a.precision), g3 = gamma_n(3, a.precision);
   const hp_t b1t = bmp::pow(beta1, t), b2t = bmp::pow(beta2, t);
   const hp_t bc1 = 1 - b1t, bc2 = 1 - b2t;
   const hp_t d_bc1 = 2 * kUd * b1t / bc1 + kUd, d_bc2 = 2 * kUd * b2t / bc2 + kUd;
   const hp_t step_size = lr / bc1, c2s = bmp::sqrt(bc2);
   const hp_t f = 1 - lr * wd;
   const hp_t d_f = u + kUd + kUd * bmp::abs(lr * wd / f);
+  const hp_t w1 = 1 - beta1, c2 = 1 - beta2;
+  const hp_t coef_m = 2 * u * (w1 < 1 - w1 ? w1 : 1 - w1) + (u + kUd) * w1;
+  const bool coupled = !kDecoupled && wd != 0;
   const hp_t ref_gamma = gamma_n(16, reference_precision());
-  const hp_t rho0 = gamma_n(10, a.precision) + d_bc1 + d_bc2 / 2 + 3 * kUd;
+  const hp_t rho = gamma_n(8, a.precision) + d_bc1 + d_bc2 / 2 + 2 * kUd;
   for_each_index(p.shape(), [&](const std::vector<std::int64_t>& i) {
-    const hp_t pi = load_hp(p, i);
+    const hp_t pi = load_hp(p, i), gi = load_hp(g, i), m0i = load_hp(m0, i);
+    const hp_t v0i = bmp::abs(load_hp(v0, i));
+    const hp_t gps = coupled ? gi + wd * pi : gi, gp = bmp::abs(gps);
+    const hp_t G1 = bmp::abs(gi) + (coupled ? wd * bmp::abs(pi) : hp_t(0));
+    const hp_t e_g_rel = coupled ? u * gp + g2 * wd * bmp::abs(pi) : hp_t(0);
+    const hp_t e_g = coupled ? e_g_rel + dm / 2 : hp_t(0);
+    const hp_t mi = bmp::abs(load_hp(m, i)), vi = bmp::abs(load_hp(v, i));
+    const hp_t E_m = u * mi + coef_m * bmp::abs(gps - m0i) + w1 * e_g + dm / 2;
+    if (a.output == 1) {
+      put(bound, i, E_m + ref_gamma * (bmp::abs(m0i) + G1));
+      return;
+    }
+    const hp_t R_v = u * vi + g2 * beta2 * v0i + (g3 + kUd) * c2 * gp * gp + 2 * c2 * gp * e_g_rel;
+    const hp_t A_v = dm / 2 * (2 + gp) + (coupled ? c2 * gp * dm : hp_t(0));
+    if (a.output == 2) {
+      put(bound, i, R_v + A_v + ref_gamma * (v0i + G1 * G1));
+      return;
+    }
+    const hp_t sv = bmp::sqrt(vi);
+    const hp_t ds = (vi > 0 ? R_v / (2 * sv) : bmp::sqrt(R_v)) + bmp::sqrt(A_v);
     const hp_t pp = kDecoupled ? pi * f : pi;
-    const hp_t den = bmp::sqrt(load_hp(v, i)) / c2s + eps;
-    const hp_t w = bmp::abs(step_size * load_hp(m, i) / den);
-    const hp_t rho = rho0 + bmp::sqrt(dm) / (c2s * den);
-    const hp_t e_w = rho * w + dm / 2 * (step_size / den + step_size + 1);
+    const hp_t den = sv / c2s + eps;
+    const hp_t w = step_size * mi / den;
+    const hp_t e_w =
+        rho * w + step_size * E_m / den + w * ds / (c2s * den) + dm / 2 * (step_size + 1);
     const hp_t e_p = kDecoupled ? (d_f + u) * bmp::abs(pp) + dm / 2 : hp_t(0);
     const hp_t pn = bmp::abs(load_hp(p_new, i));
     put(bound, i, e_p + e_w + u * pn + ref_gamma * (bmp::abs(pp) + w));
@@ -351,7 +419,7 @@ OpSpec sgd_spec() {
              bool_attr("nesterov", "Nesterov momentum (needs momentum > 0, dampening 0)"),
              bool_attr("first_step", "the buffer is created on this step: buf = g'")};
   s.shape_rule = sgd_rule;
-  s.accuracy = {.cls = AccuracyClass::sum_bound, .bound = sgd_bound};
+  s.accuracy = {.cls = AccuracyClass::sum_bound, .bound = sgd_bound, .bounds_every_output = true};
   s.layouts = [](Rng& rng) { return cross(rng, 3, sgd_cases()); };
   s.structural_layouts = [](Rng& rng) {
     return structural(rng, 3, sgd_attrs(0.1, 0.9, 0.1, 1e-2, false, false));
@@ -371,7 +439,8 @@ OpSpec adam_spec(const char* name, const char* summary, bool decoupled) {
     return adam_rule(in, a, name);
   };
   s.accuracy = {.cls = AccuracyClass::sum_bound,
-                .bound = decoupled ? BoundFn(adam_bound<true>) : BoundFn(adam_bound<false>)};
+                .bound = decoupled ? BoundFn(adam_bound<true>) : BoundFn(adam_bound<false>),
+                .bounds_every_output = true};
   const double wd = decoupled ? 1e-2 : 0;
   s.layouts = [wd](Rng& rng) { return cross(rng, 4, adam_cases(wd)); };
   s.structural_layouts = [wd](Rng& rng) {
