@@ -4,6 +4,7 @@
 #include "core/npy.hpp"
 #include "core/registry.hpp"
 #include "optimized/core/parallel.hpp"
+#include "verify/harness/golden.hpp"
 #include "verify/harness/report.hpp"
 #include "verify/harness/runner.hpp"
 #include "verify/harness/training.hpp"
@@ -333,7 +334,19 @@ int main(int argc, char** argv) {
                    "where to write the gradient of each input (.npy, one per input, '-' skips)");
   eval->add_option("--dtype", eval_dtype, "dtype of ops without inputs (float32/float64)");
 
+  // golden
+  auto* golden = app.add_subcommand(
+      "golden", "check the reference and every backend against the NumPy/PyTorch golden cases");
+  GoldenOptions golden_opts;
+  std::vector<std::string> golden_ops;
+  golden->add_option("--dir", golden_opts.dir, "directory with manifest.json and data/")
+      ->capture_default_str();
+  golden->add_option("--op", golden_ops, "op names or globs, comma-separated");
+  golden->add_option("--case", golden_opts.case_id, "one case id (as the report prints it)");
+  golden->add_flag("-v,--verbose", golden_opts.verbose, "print every case");
+
   opts.program = std::filesystem::path(argv[0]).filename().string();
+  golden_opts.program = opts.program;
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -343,6 +356,10 @@ int main(int argc, char** argv) {
 
   try {
     if (*list) return cmd_list(list_check, list_verbose);
+    if (*golden) {
+      golden_opts.ops = split_commas(golden_ops);
+      return run_golden(golden_opts, stdout);
+    }
     if (*eval)
       return cmd_eval(eval_op, eval_attrs, eval_backend, eval_variant, eval_in, eval_out,
                       eval_dtype, split_commas(eval_grad_out), split_commas(eval_out_grads));

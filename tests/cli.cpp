@@ -232,4 +232,44 @@ BOOST_AUTO_TEST_CASE(bad_input_is_one_line_exit_2_and_no_output) {
                       "assert np.array_equal(o, n + n, equal_nan=True)\n") == 0);
 }
 
+// veritensor golden: a missing or malformed manifest, or a case whose file is missing, is one
+// clear line and exit 2 (not a crash); a case whose golden output is wrong for the op is a failed
+// case (exit 1) that names the case; a right one passes (exit 0).
+BOOST_AUTO_TEST_CASE(golden_bad_input_and_wrong_goldens) {
+  Sandbox s;
+  fs::create_directories(s.dir / "g" / "data");
+  Result r = s.run("golden --dir " + s.path("nothing"));
+  BOOST_TEST(r.rc == 2);
+  BOOST_TEST(r.err.find("manifest.json") != std::string::npos);
+  std::ofstream(s.dir / "g" / "manifest.json") << "{\"format\": 1, \"cases\": [{\"id\": 3}]}";
+  r = s.run("golden --dir " + s.path("g"));
+  BOOST_TEST(r.rc == 2);
+  BOOST_TEST(count_lines(r.err) == 1);
+  BOOST_TEST(r.err.find("malformed manifest") != std::string::npos);
+  BOOST_REQUIRE(s.python("a = np.array([1.5, -2.0, 3.25], dtype=np.float32)\n"
+                         "b = np.array([0.5, 4.0, -1.0], dtype=np.float32)\n"
+                         "np.save('g/data/a.npy', a); np.save('g/data/b.npy', b)\n"
+                         "np.save('g/data/good.npy', a + b)\n"
+                         "np.save('g/data/bad.npy', a - b)\n") == 0);
+  auto manifest = [&](const std::string& out) {
+    std::ofstream(s.dir / "g" / "manifest.json")
+        << "{\"format\": 1, \"cases\": [{\"id\": \"add/float32/exact/0\", \"op\": \"add\", "
+           "\"attrs\": {}, \"dtype\": \"float32\", \"regime\": \"exact\", \"library\": "
+           "\"numpy\", \"library_version\": \"test\", \"seed\": 1, \"inputs\": [\"a.npy\", "
+           "\"b.npy\"], \"outputs\": [\""
+        << out << "\"]}]}";
+  };
+  manifest("good.npy");
+  r = s.run("golden --dir " + s.path("g"));
+  BOOST_TEST(r.rc == 0, r.out);
+  manifest("bad.npy");  // a − b: outside the exact class, and our backend agrees with the reference
+  r = s.run("golden --dir " + s.path("g"));
+  BOOST_TEST(r.rc == 0, r.out);  // the library's side: reported, not our failure
+  BOOST_TEST(r.out.find("the library's side") != std::string::npos, r.out);
+  manifest("missing.npy");
+  r = s.run("golden --dir " + s.path("g"));
+  BOOST_TEST(r.rc == 1);
+  BOOST_TEST(r.out.find("add/float32/exact/0") != std::string::npos, r.out);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -541,6 +541,8 @@ void RowRecorder::finish(const std::string& nothing_run) {
   }
 }
 
+double class_budget(const OpSpec& spec, DType dtype) { return ulp_budget(spec, dtype); }
+
 Report run_verification(const Options& opts, const std::function<void(const RowResult&)>& on_row) {
   Report rep;
   rep.seed = opts.seed;

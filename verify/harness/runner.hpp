@@ -117,6 +117,10 @@ std::string repro_command(const RowResult& row, const CaseResult& c, const Optio
 CaseResult run_case(const OpSpec& spec, const Implementation& impl, Case& c,
                     const std::string& save_dir = "", bool bitwise = false);
 
+/// The admissible error of the op's forward class in its unit for `dtype`: k for ulp(k), 1 for
+/// sum-bound (utilisation), 0.5 for exact.
+double class_budget(const OpSpec& spec, DType dtype);
+
 /// Harness internals shared with the gradient checks (gradcheck.cpp):
 /// an output buffer filled with canary bytes around (and, strided, between) its elements, and
 /// the number of canary bytes a call changed.
