@@ -313,7 +313,8 @@ double grad_budget(const OpSpec& spec, DType dtype, int order) {
 /// A backend's VJP (order 1) or double backward (order 2) on case c against the reference's,
 /// computed from the same float values (x, the output gradient v and, for order 2, the
 /// cotangent w of the VJP), element by element under the op's class for that order.
-CaseResult backend_case(const OpSpec& spec, const Implementation& impl, const Case& c, int order) {
+CaseResult backend_case(const OpSpec& spec, const Implementation& impl, const Case& c, int order,
+                        bool bitwise) {
   CaseResult r = case_header(c);
   auto fail = [&](std::string msg) {
     r.verdict = Verdict::failed;
@@ -403,25 +404,34 @@ CaseResult backend_case(const OpSpec& spec, const Implementation& impl, const Ca
     const Storage& s = *t.storage();
     before.emplace_back(s.data(), s.data() + s.nbytes());
   }
-  {
+  // The backend's VJP (order 1) or double backward into `res`, with `threads` threads (0: the
+  // process setting) and parallel threshold `threshold` (< 0: unchanged); "" or what it threw.
+  auto invoke = [&](std::vector<Tensor>& res, int threads, std::int64_t threshold) -> std::string {
     OpCall call{c.inputs, c.layout.attrs, outs};
-    std::optional<opt::ThreadScope> threads;
-    if (c.threads > 0) threads.emplace(c.threads);
+    std::optional<opt::ThreadScope> thread_scope;
+    if (threads > 0) thread_scope.emplace(threads);
+    const std::int64_t saved_threshold = opt::parallel_threshold();
+    if (threshold >= 0) opt::set_parallel_threshold(threshold);
+    std::string err;
     try {
       if (order == 1) {
-        BackwardCall bc{&call, v, results};
+        BackwardCall bc{&call, v, res};
         impl.backward(bc);
       } else {
-        auto [h, k] = split(results);
+        auto [h, k] = split(res);
         DoubleBackwardCall dc{&call, v, w, h, k};
         impl.double_backward(dc);
       }
     } catch (const Error& e) {
-      return fail(std::string("the backend ") + what + " threw: " + e.what());
+      err = e.what();
     } catch (const std::exception& e) {
-      return fail(std::string("the backend ") + what + " threw a non-vt exception: " + e.what());
+      err = std::string("non-vt exception: ") + e.what();
     }
-  }
+    opt::set_parallel_threshold(saved_threshold);
+    return err;
+  };
+  if (std::string err = invoke(results, c.threads, c.parallel_threshold); !err.empty())
+    return fail(std::string("the backend ") + what + " threw: " + err);
   auto result_name = [&](std::size_t j) {
     if (order == 1) return "the gradient of input " + std::to_string(j);
     return j < n_in ? "∂⟨w,VJP⟩/∂x" + std::to_string(j) : "∂⟨w,VJP⟩/∂v" + std::to_string(j - n_in);
@@ -475,6 +485,35 @@ CaseResult backend_case(const OpSpec& spec, const Implementation& impl, const Ca
                   std::to_string(cmp.elements) + " element(s) outside the " + class_name(gc.cls) +
                   " bound";
       break;
+    }
+  }
+  // --bitwise: the VJP must reproduce its bits as far as the implementation promises (the
+  // promise of its forward, Implementation::determinism): a second run with the same settings,
+  // then 1, 2 and 3 threads at parallel threshold 1 — as verify --bitwise does for forwards.
+  if (bitwise && r.verdict == Verdict::passed && impl.determinism != Determinism::none) {
+    struct Rerun {
+      int threads;
+      std::int64_t threshold;
+      std::string what;
+    };
+    std::vector<Rerun> reruns = {{c.threads, c.parallel_threshold, "a second run"}};
+    if (impl.determinism == Determinism::bitwise)
+      for (int t : {1, 2, 3})
+        reruns.push_back({t, 1, "a run with " + std::to_string(t) + " thread(s), threshold 1"});
+    for (const Rerun& run : reruns) {
+      std::vector<Tensor> again;  // the same placement as the first run's results
+      for (const Tensor& t : results)
+        again.push_back(t.defined() ? canary_output(t.shape(), t.dtype(), strided) : Tensor());
+      if (std::string err = invoke(again, run.threads, run.threshold); !err.empty())
+        return fail("not reproducible: " + run.what + " threw: " + err);
+      for (std::size_t j = 0; j < results.size(); ++j) {
+        if (!results[j].defined()) continue;
+        const std::string diff = bit_difference(results[j], again[j]);
+        if (!diff.empty())
+          return fail(std::string("not bitwise reproducible (the implementation promises ") +
+                      determinism_name(impl.determinism) + "): " + run.what + " differs in " +
+                      result_name(j) + " at " + diff);
+      }
     }
   }
   return r;
@@ -604,14 +643,14 @@ RowResult verify_grad_row(const OpSpec& spec, const Implementation& impl, DType 
         agreement = std::max(agreement, o.agreement);
         rec.record(std::move(o.result));
       } else {
-        rec.record(backend_case(spec, impl, c, order));
+        rec.record(backend_case(spec, impl, c, order, opts.bitwise));
       }
     }
   }
   if (!is_reference && !opts.regime)
     for (std::size_t k = 0; k < spec.grad.kink_layouts.size(); ++k) {
       Case c = kink_case(spec, dtype, k, opts.seed);
-      CaseResult cr = backend_case(spec, impl, c, order);
+      CaseResult cr = backend_case(spec, impl, c, order, opts.bitwise);
       cr.description = "kink #" + std::to_string(k) + " " + c.describe();
       rec.record(std::move(cr));
     }

@@ -542,6 +542,7 @@ void RowRecorder::finish(const std::string& nothing_run) {
 }
 
 double class_budget(const OpSpec& spec, DType dtype) { return ulp_budget(spec, dtype); }
+std::string bit_difference(const Tensor& a, const Tensor& b) { return first_bit_difference(a, b); }
 
 Report run_verification(const Options& opts, const std::function<void(const RowResult&)>& on_row) {
   Report rep;

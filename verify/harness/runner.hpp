@@ -121,6 +121,10 @@ CaseResult run_case(const OpSpec& spec, const Implementation& impl, Case& c,
 /// sum-bound (utilisation), 0.5 for exact.
 double class_budget(const OpSpec& spec, DType dtype);
 
+/// The first element whose bits differ between a and b (same shape and dtype), as
+/// "[i, j]: 0x… vs 0x… (x vs y)"; "" when every element is bit-identical.
+std::string bit_difference(const Tensor& a, const Tensor& b);
+
 /// Harness internals shared with the gradient checks (gradcheck.cpp):
 /// an output buffer filled with canary bytes around (and, strided, between) its elements, and
 /// the number of canary bytes a call changed.
