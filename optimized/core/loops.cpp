@@ -66,5 +66,8 @@ LoopNest<N> make_loop_nest(const Tensor& out, const std::array<Tensor, N>& input
 
 template LoopNest<1> make_loop_nest<1>(const Tensor&, const std::array<Tensor, 1>&);
 template LoopNest<2> make_loop_nest<2>(const Tensor&, const std::array<Tensor, 2>&);
+template LoopNest<3> make_loop_nest<3>(const Tensor&, const std::array<Tensor, 3>&);
+template LoopNest<4> make_loop_nest<4>(const Tensor&, const std::array<Tensor, 4>&);
+template LoopNest<5> make_loop_nest<5>(const Tensor&, const std::array<Tensor, 5>&);
 
 }  // namespace vt::opt

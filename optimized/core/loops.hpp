@@ -12,6 +12,7 @@
 
 #include <array>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace vt::opt {
@@ -34,7 +35,7 @@ LoopNest<N> make_loop_nest(const Tensor& out, const std::array<Tensor, N>& input
 /// Elements per parallel chunk: large enough to amortise a wake-up, a multiple of 64.
 inline constexpr std::int64_t kElementwiseGrain = 1 << 15;
 
-/// out[i] = f(in[i]…) over the whole (broadcast) shape. T: float or double.
+/// out[i] = f(in[i]…) over the whole (broadcast) shape, N = 1…5 operands. T: float or double.
 template <class T, std::size_t N, class F>
 void elementwise(const Tensor& out_t, const std::array<Tensor, N>& in_t, F f) {
   if (out_t.numel() == 0) return;
@@ -64,8 +65,14 @@ void elementwise(const Tensor& out_t, const std::array<Tensor, N>& in_t, F f) {
       } else {
         for (std::int64_t i = 0; i < n; ++i) o[i * os] = f(p[0][i * is[0]]);
       }
+    } else if constexpr (N > 2) {
+      // Three or more operands (VJPs and second orders): no broadcast-scalar special cases.
+      auto call = [&]<std::size_t... K>(std::index_sequence<K...>, std::int64_t i) {
+        return unit ? f(p[K][i]...) : f(p[K][i * is[K]]...);
+      };
+      for (std::int64_t i = 0; i < n; ++i)
+        o[unit ? i : i * os] = call(std::make_index_sequence<N>{}, i);
     } else {
-      static_assert(N == 2, "elementwise supports one or two inputs");
       if (unit) {
         for (std::int64_t i = 0; i < n; ++i) o[i] = f(p[0][i], p[1][i]);
       } else if (os == 1 && is[0] == 1 && is[1] == 0) {

@@ -64,8 +64,8 @@ struct Pow {
 // (strided or not) when that input has the output's shape, and otherwise into a contiguous
 // temporary that sum_to_shape folds (float64 sums in g's order: thread-count independent). The
 // one- and two-operand partials (add, sub, mul, div's ∂a) go through the loop engine's vectorized
-// unit-stride and scalar-operand paths; the rest through elementwise_n below. Error analyses:
-// verify/ops/elementwise.cpp.
+// unit-stride and scalar-operand paths; the rest through elementwise with 3–5 operands. Error
+// analyses: verify/ops/elementwise.cpp.
 
 template <class T>
 struct Copy {
@@ -180,58 +180,6 @@ struct PowGradB<double> {
   }
 };
 
-// out[i] = f(in_0[i], …, in_{N−1}[i]) over out's shape (inputs broadcast to it), for the partials
-// of more than two operands, which the loop engine does not cover: a flat loop on the thread pool
-// when every operand is contiguous, rows of the innermost dimension otherwise.
-template <class T, std::size_t N, class F>
-void elementwise_n(const Tensor& out, const std::array<Tensor, N>& in_t, F f) {
-  const std::int64_t n = out.numel();
-  if (n == 0) return;
-  std::array<Tensor, N> in;
-  std::array<const T*, N> p;
-  bool contiguous = out.is_contiguous();
-  for (std::size_t k = 0; k < N; ++k) {
-    in[k] = in_t[k].expand(out.shape());
-    p[k] = in[k].template data<T>();
-    contiguous = contiguous && in[k].is_contiguous();
-  }
-  T* const o = out.data<T>();
-  auto at = [&]<std::size_t... K>(std::index_sequence<K...>,
-                                  const std::array<std::int64_t, N>& off) {
-    return f(p[K][off[K]]...);
-  };
-  if (contiguous) {
-    parallel_for(n, kElementwiseGrain, [&](std::int64_t, std::int64_t lo, std::int64_t hi) {
-      for (std::int64_t i = lo; i < hi; ++i)
-        o[i] = [&]<std::size_t... K>(std::index_sequence<K...>) { return f(p[K][i]...); }
-      (std::make_index_sequence<N>{});
-    });
-    return;
-  }
-  const Shape& s = out.shape();
-  const std::size_t nd = s.size();
-  const std::int64_t inner = s[nd - 1], rows = n / inner;
-  parallel_for(
-      rows, std::max<std::int64_t>(1, kElementwiseGrain / inner),
-      [&](std::int64_t, std::int64_t rb, std::int64_t re) {
-        for (std::int64_t r = rb; r < re; ++r) {
-          std::int64_t rem = r, oo = 0;
-          std::array<std::int64_t, N> off{};
-          for (std::size_t d = nd - 1; d-- > 0;) {
-            const std::int64_t i = rem % s[d];
-            rem /= s[d];
-            oo += i * out.strides()[d];
-            for (std::size_t k = 0; k < N; ++k) off[k] += i * in[k].strides()[d];
-          }
-          for (std::int64_t i = 0; i < inner; ++i) {
-            o[oo + i * out.strides()[nd - 1]] = at(std::make_index_sequence<N>{}, off);
-            for (std::size_t k = 0; k < N; ++k) off[k] += in[k].strides()[nd - 1];
-          }
-        }
-      },
-      n);
-}
-
 // Folding the partials of div and pow: a single partial can exceed the type's range where the
 // folded sum does not (g/b for b subnormal next to g/(−0) = −inf; −g·a/b² near overflow), and
 // inf − inf would turn a finite or infinite sum into NaN. So for a broadcast input these two ops
@@ -317,7 +265,7 @@ struct DivPartials {
     if (k == 0)
       elementwise<T, 2>(dst, {g, b}, Div<T>{});
     else
-      elementwise_n<T, 3>(dst, {g, a, b}, DivGradB<T>{});
+      elementwise<T, 3>(dst, {g, a, b}, DivGradB<T>{});
   }
 };
 template <template <class> class FA, template <class> class FB>
@@ -326,9 +274,9 @@ struct SelectPartials {
   static void run(std::size_t k, const Tensor& dst, const Tensor& g, const Tensor& a,
                   const Tensor& b, const Tensor&) {
     if (k == 0)
-      elementwise_n<T, 3>(dst, {g, a, b}, FA<T>{});
+      elementwise<T, 3>(dst, {g, a, b}, FA<T>{});
     else
-      elementwise_n<T, 3>(dst, {g, a, b}, FB<T>{});
+      elementwise<T, 3>(dst, {g, a, b}, FB<T>{});
   }
 };
 using MaximumPartials = SelectPartials<MaximumGradA, MaximumGradB>;
@@ -341,9 +289,9 @@ struct PowPartials {
   static void run(std::size_t k, const Tensor& dst, const Tensor& g, const Tensor& a,
                   const Tensor& b, const Tensor& y) {
     if (k == 0)
-      elementwise_n<T, 4>(dst, {g, a, b, y}, PowGradA<T>{});
+      elementwise<T, 4>(dst, {g, a, b, y}, PowGradA<T>{});
     else
-      elementwise_n<T, 4>(dst, {g, a, b, y}, PowGradB<T>{});
+      elementwise<T, 4>(dst, {g, a, b, y}, PowGradB<T>{});
   }
 };
 
@@ -531,7 +479,7 @@ using Compute = std::conditional_t<WantsLongDouble<S>::value, long double, Wide<
 template <class T, class C, class F>
 void second_apply(const Tensor& dst, const Shape& os, const std::array<Tensor, 5>& in, F f) {
   if (dst.shape() == os) {
-    elementwise_n<T, 5>(dst, in, [f](T v, T a, T b, T wa, T wb) {
+    elementwise<T, 5>(dst, in, [f](T v, T a, T b, T wa, T wb) {
       return static_cast<T>(f(C(v), C(a), C(b), C(wa), C(wb)));
     });
     return;

@@ -271,67 +271,6 @@ struct GeluGrad<double> {
   }
 };
 
-// out[i] = f(a[i], b[i], …) over out's shape (every operand broadcast to it). The loop engine has
-// one- and two-operand kernels; this is the three- and four-operand one exp's VJP and the second
-// order need: a flat loop on the thread pool when every operand is contiguous, rows of the
-// innermost dimension otherwise. Elementwise, so the result never depends on the thread count.
-template <class T, std::size_t N, class F, std::size_t... K>
-T apply_at(const F& f, const std::array<const T*, N>& p, const std::array<std::int64_t, N>& off,
-           std::index_sequence<K...>) {
-  return f(p[K][off[K]]...);
-}
-template <class T, std::size_t N, class F>
-void elementwise_n(const Tensor& out, const std::array<Tensor, N>& in_t, F f) {
-  const std::int64_t n = out.numel();
-  if (n == 0) return;
-  constexpr auto ks = std::make_index_sequence<N>{};
-  std::array<Tensor, N> in;
-  std::array<const T*, N> p;
-  bool contiguous = out.is_contiguous();
-  for (std::size_t k = 0; k < N; ++k) {
-    in[k] = in_t[k].expand(out.shape());
-    p[k] = in[k].template data<T>();
-    contiguous = contiguous && in[k].is_contiguous();
-  }
-  T* const o = out.data<T>();
-  const Shape& s = out.shape();
-  const std::size_t nd = s.size();
-  if (contiguous || nd == 0) {
-    parallel_for(n, kElementwiseGrain, [&](std::int64_t, std::int64_t lo, std::int64_t hi) {
-      for (std::int64_t i = lo; i < hi; ++i) {
-        std::array<std::int64_t, N> off;
-        off.fill(i);
-        o[i] = apply_at(f, p, off, ks);
-      }
-    });
-    return;
-  }
-  const std::int64_t inner = s[nd - 1], rows = n / inner;
-  const std::int64_t so = out.strides()[nd - 1];
-  std::array<std::int64_t, N> si;
-  for (std::size_t k = 0; k < N; ++k) si[k] = in[k].strides()[nd - 1];
-  parallel_for(
-      rows, std::max<std::int64_t>(1, kElementwiseGrain / inner),
-      [&](std::int64_t, std::int64_t rb, std::int64_t re) {
-        for (std::int64_t r = rb; r < re; ++r) {
-          std::int64_t rem = r, oo = 0;
-          std::array<std::int64_t, N> base{};
-          for (std::size_t d = nd - 1; d-- > 0;) {
-            const std::int64_t i = rem % s[d];
-            rem /= s[d];
-            oo += i * out.strides()[d];
-            for (std::size_t k = 0; k < N; ++k) base[k] += i * in[k].strides()[d];
-          }
-          for (std::int64_t i = 0; i < inner; ++i) {
-            std::array<std::int64_t, N> off;
-            for (std::size_t k = 0; k < N; ++k) off[k] = base[k] + i * si[k];
-            o[oo + i * so] = apply_at(f, p, off, ks);
-          }
-        }
-      },
-      n);
-}
-
 // Which tensors a VJP functor reads after g: the forward input x, the forward output y, or both.
 // `none`: the second-order functor of an op whose f'' is 0 (nothing is read; zeros are written).
 enum class Reads { none, g_only, x, y, y_and_x };
@@ -345,7 +284,7 @@ void unary_vjp_t(const Tensor& grad, const Tensor& g, const Tensor& x, const Ten
   else if constexpr (R == Reads::y)
     elementwise<T, 2>(grad, {g, y}, F<T>{});
   else
-    elementwise_n<T, 3>(grad, {g, y, x}, F<T>{});
+    elementwise<T, 3>(grad, {g, y, x}, F<T>{});
 }
 
 /// grad_inputs[0] = f'(x)·g for float32/float64; an undefined g means zero.
@@ -511,11 +450,11 @@ template <class T, template <class> class F, Reads R>
 void unary_vjp2_t(const Tensor& out, const Tensor& w, const Tensor& v, const Tensor& x,
                   const Tensor& y) {
   if constexpr (R == Reads::x)
-    elementwise_n<T, 3>(out, {w, v, x}, F<T>{});
+    elementwise<T, 3>(out, {w, v, x}, F<T>{});
   else if constexpr (R == Reads::y)
-    elementwise_n<T, 3>(out, {w, v, y}, F<T>{});
+    elementwise<T, 3>(out, {w, v, y}, F<T>{});
   else
-    elementwise_n<T, 4>(out, {w, v, y, x}, F<T>{});
+    elementwise<T, 4>(out, {w, v, y, x}, F<T>{});
 }
 
 /// Second order for float32/float64: grad_inputs[0] = w·v·f''(x) (functor F2 reading R2),
