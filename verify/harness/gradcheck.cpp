@@ -490,17 +490,8 @@ CaseResult backend_case(const OpSpec& spec, const Implementation& impl, const Ca
   // --bitwise: the VJP must reproduce its bits as far as the implementation promises (the
   // promise of its forward, Implementation::determinism): a second run with the same settings,
   // then 1, 2 and 3 threads at parallel threshold 1 — as verify --bitwise does for forwards.
-  if (bitwise && r.verdict == Verdict::passed && impl.determinism != Determinism::none) {
-    struct Rerun {
-      int threads;
-      std::int64_t threshold;
-      std::string what;
-    };
-    std::vector<Rerun> reruns = {{c.threads, c.parallel_threshold, "a second run"}};
-    if (impl.determinism == Determinism::bitwise)
-      for (int t : {1, 2, 3})
-        reruns.push_back({t, 1, "a run with " + std::to_string(t) + " thread(s), threshold 1"});
-    for (const Rerun& run : reruns) {
+  if (bitwise && r.verdict == Verdict::passed) {
+    for (const BitwiseRerun& run : bitwise_reruns(impl, c)) {
       std::vector<Tensor> again;  // the same placement as the first run's results
       for (const Tensor& t : results)
         again.push_back(t.defined() ? canary_output(t.shape(), t.dtype(), strided) : Tensor());

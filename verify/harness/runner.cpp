@@ -231,16 +231,7 @@ std::string check_bitwise(const OpSpec& spec, const Implementation& impl, Case& 
   if (impl.determinism == Determinism::none) return "";
   std::vector<Tensor> expected;
   for (const Tensor& t : first) expected.push_back(t.clone());  // an in-place run lives in input 0
-  struct Rerun {
-    int threads;
-    std::int64_t threshold;
-    std::string what;
-  };
-  std::vector<Rerun> reruns = {{c.threads, c.parallel_threshold, "a second run"}};
-  if (impl.determinism == Determinism::bitwise)
-    for (int t : {1, 2, 3})
-      reruns.push_back({t, 1, "a run with " + std::to_string(t) + " thread(s), threshold 1"});
-  for (const Rerun& run : reruns) {
+  for (const BitwiseRerun& run : bitwise_reruns(impl, c)) {
     for (std::size_t k = 0; k < c.inputs.size(); ++k) {  // undo an in-place run
       Storage& st = *c.inputs[k].storage();
       if (st.nbytes() > 0) std::memcpy(st.data(), inputs_before[k].data(), st.nbytes());
@@ -542,6 +533,15 @@ void RowRecorder::finish(const std::string& nothing_run) {
 }
 
 double class_budget(const OpSpec& spec, DType dtype) { return ulp_budget(spec, dtype); }
+
+std::vector<BitwiseRerun> bitwise_reruns(const Implementation& impl, const Case& c) {
+  if (impl.determinism == Determinism::none) return {};
+  std::vector<BitwiseRerun> reruns = {{c.threads, c.parallel_threshold, "a second run"}};
+  if (impl.determinism == Determinism::bitwise)
+    for (int t : {1, 2, 3})
+      reruns.push_back({t, 1, "a run with " + std::to_string(t) + " thread(s), threshold 1"});
+  return reruns;
+}
 std::string bit_difference(const Tensor& a, const Tensor& b) { return first_bit_difference(a, b); }
 
 Report run_verification(const Options& opts, const std::function<void(const RowResult&)>& on_row) {

@@ -121,6 +121,16 @@ CaseResult run_case(const OpSpec& spec, const Implementation& impl, Case& c,
 /// sum-bound (utilisation), 0.5 for exact.
 double class_budget(const OpSpec& spec, DType dtype);
 
+/// The reruns --bitwise asks of a passed case: a second run with the case's settings, then —
+/// where the implementation promises bits for any thread count — 1, 2 and 3 threads at parallel
+/// threshold 1. Empty for Determinism::none. Shared by forward and gradient checks.
+struct BitwiseRerun {
+  int threads;
+  std::int64_t threshold;
+  std::string what;
+};
+std::vector<BitwiseRerun> bitwise_reruns(const Implementation& impl, const Case& c);
+
 /// The first element whose bits differ between a and b (same shape and dtype), as
 /// "[i, j]: 0x… vs 0x… (x vs y)"; "" when every element is bit-identical.
 std::string bit_difference(const Tensor& a, const Tensor& b);
