@@ -1,17 +1,21 @@
 #!/usr/bin/python3
 # golden/generate.py — regenerates every golden case: golden/data/<family>/<op>/*.npy and
 # golden/manifest.json, from the family modules in golden/families/.
-# What it is: the one command (run it with Debian's python3-numpy: /usr/bin/python3, not a pyenv
-# python3 without NumPy) and its `--check` mode, which regenerates into a temporary directory and
-# compares bytes and hashes with the committed files (exit 1 on any difference).
+# What it is: the one command (run it with Debian's python3-numpy and python3-torch:
+# /usr/bin/python3, not a pyenv python3 without NumPy) and its `--check` mode, which regenerates
+# into a temporary directory and compares bytes and hashes with the committed files (exit 1 on
+# any difference). Forward cases come from NumPy (and PyTorch for the ops NumPy lacks), gradient
+# ("vjp") cases from torch.autograd.grad.
 # What it is not: a test of our backends (that is `veritensor golden`, verify/harness/golden.cpp),
-# nor the definition of any op (each family module calls NumPy).
+# nor the definition of any op (each family module calls NumPy or PyTorch).
 #
 # Reproducibility: every case's seed is crc32(case id) started from BASE_SEED, so it does not
 # depend on the order of the cases; NumPy's CPU dispatch is switched off (only the SSE3 baseline
 # runs, so no AVX2/AVX-512 loop of exp/log/tanh/sum/maximum answers differently on another
-# x86-64 machine) and OpenBLAS is pinned to one thread and one kernel set (Prescott), before
-# NumPy is imported (the script re-executes itself with that environment).
+# x86-64 machine) and OpenBLAS is pinned to one thread and one kernel set (Prescott), and ATen
+# (PyTorch) to its "default" CPU capability, before NumPy and PyTorch are imported (the script
+# re-executes itself with that environment); PyTorch then runs one thread with deterministic
+# algorithms.
 import argparse
 import filecmp
 import hashlib
@@ -31,12 +35,14 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 
 HERE = Path(__file__).resolve().parent
 BASE_SEED = 20240605
-FAMILIES = ["elementwise", "unary", "reduction", "matmul", "shape", "creation"]
+FAMILIES = ["elementwise", "unary", "reduction", "matmul", "shape", "creation", "torch_forward",
+            "torch_vjp"]
 PINNED = "VT_GOLDEN_PINNED"
 
 
 def pin_environment():
-    """Re-executes this script with NumPy's dispatch and OpenBLAS's kernels pinned."""
+    """Re-executes this script with NumPy's dispatch, OpenBLAS's kernels and ATen's CPU
+    capability pinned."""
     if os.environ.get(PINNED) == "1":
         return
     probe = subprocess.run(
@@ -49,12 +55,15 @@ def pin_environment():
     env["OPENBLAS_NUM_THREADS"] = "1"
     env["OMP_NUM_THREADS"] = "1"
     env["OPENBLAS_CORETYPE"] = "Prescott"
+    env["ATEN_CPU_CAPABILITY"] = "default"  # PyTorch: no AVX2/AVX-512 kernels, one code path
+    env["MKL_NUM_THREADS"] = "1"
     env[PINNED] = "1"
     os.execve(sys.executable, [sys.executable, str(Path(__file__).resolve())] + sys.argv[1:], env)
 
 
 def describe_environment(np):
-    """One line: NumPy version, the dispatch actually active, the BLAS core."""
+    """One line: NumPy version, the dispatch actually active, the BLAS core; PyTorch's version,
+    ATen's CPU capability (asserted "default", which ATen reports as NO AVX) and threads."""
     from numpy.core._multiarray_umath import __cpu_dispatch__, __cpu_features__
     active = [f for f in __cpu_dispatch__ if __cpu_features__.get(f)]
     assert not active, f"NumPy dispatch still active: {active}"
@@ -66,11 +75,19 @@ def describe_environment(np):
         core = "OpenBLAS core " + lib.openblas_get_corename().decode()
     except (OSError, AttributeError):
         pass
-    return f"NumPy {np.__version__}, dispatch off (baseline SSE3), {core}"
+    import torch
+    cap = [ln.split(":", 1)[1].strip() for ln in torch.__config__.show().splitlines()
+           if "CPU capability usage" in ln]
+    cap = cap[0] if cap else "unknown"
+    assert cap == "NO AVX", f"ATen CPU capability still {cap}"  # what "default" reports
+    return (f"NumPy {np.__version__}, dispatch off (baseline SSE3), {core}; PyTorch "
+            f"{torch.__version__}, ATen CPU capability {cap}, {torch.get_num_threads()} thread")
 
 
 def clean_attrs(attrs, cid):
-    """Attributes as the manifest's JSON types: bool, int, float, str, list of int."""
+    """Attributes as the manifest's JSON types: bool, int, float, str, list of int; a NaN or
+    infinite float as the string "nan", "inf" or "-inf" (strict JSON has no spelling for them;
+    the C++ reader turns them back into doubles where the attribute is a real)."""
     out = {}
     for k, v in attrs.items():
         if isinstance(v, bool) or isinstance(v, str):
@@ -79,8 +96,8 @@ def clean_attrs(attrs, cid):
             assert all(isinstance(e, int) and not isinstance(e, bool) for e in v), (cid, k, v)
             out[k] = [int(e) for e in v]
         elif isinstance(v, float):
-            assert math.isfinite(v), f"{cid}: attribute {k} = {v} has no JSON spelling"
-            out[k] = v
+            out[k] = v if math.isfinite(v) else "nan" if math.isnan(v) else \
+                "inf" if v > 0 else "-inf"
         elif isinstance(v, int):
             out[k] = int(v)
         else:
@@ -91,6 +108,9 @@ def clean_attrs(attrs, cid):
 def generate(out_dir):
     """Writes out_dir/data/... and out_dir/manifest.json; returns the number of cases."""
     import numpy as np
+    import torch
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
     np.seterr(all="ignore")  # inf/NaN/underflow are the point of the adversarial regime
     warnings.filterwarnings("ignore", category=RuntimeWarning)  # mean of empty slice, ddof ≥ n
     sys.path.insert(0, str(HERE))
@@ -101,18 +121,25 @@ def generate(out_dir):
     cases, hashes = [], {}
     for fam in FAMILIES:
         mod = importlib.import_module(f"families.{fam}")
+        library = getattr(mod, "LIBRARY", "numpy")
+        version = torch.__version__ if library == "torch" else np.__version__
         counters = {}
         for c in mod.cases():
             for dt in c.dtypes:
                 dname = np.dtype(dt).name
-                key = (c.op, dname, c.regime)
+                key = (c.op, dname, c.regime, c.kind)
                 k = counters.get(key, 0)
                 counters[key] = k + 1
-                cid = f"{c.op}/{dname}/{c.regime}/{k}"
+                vjp = c.kind == "vjp"
+                cid = f"{c.op}/{'vjp/' if vjp else ''}{dname}/{c.regime}/{k}"
                 seed = zlib.crc32(cid.encode(), BASE_SEED)
                 made = c.make(np.random.default_rng(seed), dt)
-                attrs, ins, outs = made[:3]
-                note = c.note + ("; " + made[3] if len(made) > 3 and made[3] else "")
+                n = 4 if vjp else 3
+                attrs, ins, outs = made[0], made[1], made[n - 1]
+                if vjp:  # inputs: the forward inputs, then one output gradient per output
+                    forward_inputs = len(ins)
+                    ins = list(ins) + list(made[2])
+                note = c.note + ("; " + made[n] if len(made) > n and made[n] else "")
                 stem = f"{fam}/{c.op}/{dname}_{c.regime}_{k}"
                 names = {"inputs": [], "outputs": []}
                 for kind, arrays, tag in (("inputs", ins, "in"), ("outputs", outs, "out")):
@@ -125,11 +152,14 @@ def generate(out_dir):
                         np.save(path, a, allow_pickle=False)
                         hashes[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
                         names[kind].append(rel)
-                cases.append({
-                    "id": cid, "op": c.op, "family": fam, "attrs": clean_attrs(attrs, cid),
-                    "dtype": dname, "regime": c.regime, "library": "numpy",
-                    "library_version": np.__version__, "seed": seed,
-                    "inputs": names["inputs"], "outputs": names["outputs"], "note": note})
+                case = {
+                    "id": cid, "op": c.op, "family": c.family or fam, "kind": c.kind,
+                    "attrs": clean_attrs(attrs, cid), "dtype": dname, "regime": c.regime,
+                    "library": library, "library_version": version, "seed": seed,
+                    "inputs": names["inputs"], "outputs": names["outputs"], "note": note}
+                if vjp:
+                    case["forward_inputs"] = forward_inputs
+                cases.append(case)
     ids = [c["id"] for c in cases]
     assert len(ids) == len(set(ids)), "duplicate case ids"
     cases.sort(key=lambda c: c["id"])
@@ -176,7 +206,7 @@ def check():
 
 def main():
     ap = argparse.ArgumentParser(
-        description="Regenerate the NumPy golden cases (golden/README.md).")
+        description="Regenerate the NumPy and PyTorch golden cases (golden/README.md).")
     ap.add_argument("--check", action="store_true",
                     help="regenerate into a temporary directory and compare with the committed "
                          "files; exit 1 on any difference")

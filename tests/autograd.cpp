@@ -545,4 +545,25 @@ BOOST_AUTO_TEST_CASE(second_order_errors_are_clear) {
   BOOST_TEST(throws_with([&] { ag::grad(ag::sum(g2), {x}, Tensor(), true); }, "third-order"));
 }
 
+// pow's VJP for a negative base and an even exponent too large for b − 1 to be exact in the
+// compute type: ∂(a^b)/∂a = b·a^(b−1) with b − 1 odd, so at a = −1 it is −b, whatever b − 1
+// rounds to. Found by `veritensor fuzz` (pow/vjp_agrees_with_reference): the float128 reference
+// computed pow(−1, b − 1) with b − 1 rounded back to the even b, i.e. +b. Expected values: −b·g
+// by the formula (b and g exact, the product exact: g = 1/2).
+BOOST_AUTO_TEST_CASE(pow_vjp_negative_base_huge_even_exponent) {
+  const double huge[] = {std::numeric_limits<double>::max(), 0x1p60, 0x1p120};
+  for (const double b_value : huge)
+    for (const ag::Backend& be : kBoth)
+      for (DType dt : {DType::f64, DType::f32}) {
+        if (dt == DType::f32 && b_value > 0x1p127) continue;
+        ag::Variable a = var({}, {-1.0}, true, dt);
+        ag::Variable b = var({}, {b_value}, false, dt);
+        ag::Variable y = ag::apply("pow", {a, b}, {}, {{Shape{}, std::nullopt}}, be).at(0);
+        y.backward(Tensor::from<double>({}, {0.5}).to(dt));
+        check_equal(
+            a.grad(), {-0.5 * b_value},
+            name(be) + " " + std::string(vt::dtype_name(dt)) + " b = " + std::to_string(b_value));
+      }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -248,28 +248,88 @@ BOOST_AUTO_TEST_CASE(golden_bad_input_and_wrong_goldens) {
   BOOST_TEST(r.err.find("malformed manifest") != std::string::npos);
   BOOST_REQUIRE(s.python("a = np.array([1.5, -2.0, 3.25], dtype=np.float32)\n"
                          "b = np.array([0.5, 4.0, -1.0], dtype=np.float32)\n"
+                         "g = np.array([0.25, -1.0, 2.0], dtype=np.float32)\n"
                          "np.save('g/data/a.npy', a); np.save('g/data/b.npy', b)\n"
+                         "np.save('g/data/g.npy', g)\n"
                          "np.save('g/data/good.npy', a + b)\n"
-                         "np.save('g/data/bad.npy', a - b)\n") == 0);
-  auto manifest = [&](const std::string& out) {
-    std::ofstream(s.dir / "g" / "manifest.json")
-        << "{\"format\": 1, \"cases\": [{\"id\": \"add/float32/exact/0\", \"op\": \"add\", "
-           "\"attrs\": {}, \"dtype\": \"float32\", \"regime\": \"exact\", \"library\": "
-           "\"numpy\", \"library_version\": \"test\", \"seed\": 1, \"inputs\": [\"a.npy\", "
-           "\"b.npy\"], \"outputs\": [\""
-        << out << "\"]}]}";
+                         "np.save('g/data/bad.npy', a - b)\n"
+                         "np.save('g/data/ga.npy', g * b); np.save('g/data/gb.npy', g * a)\n"
+                         "np.save('g/data/ga_flipped.npy', -(g * b))\n"
+                         "np.save('g/data/nan.npy', np.full((2, 3), np.nan, np.float32))\n") == 0);
+  // g/manifest.json with these cases and the sha256 of every file in g/data at this moment.
+  auto manifest_of = [&](const std::string& cases) {
+    std::ofstream(s.dir / "g" / "cases.json") << "[" << cases << "]";
+    BOOST_REQUIRE(s.python("import hashlib, json, pathlib\n"
+                           "h = {p.name: hashlib.sha256(p.read_bytes()).hexdigest()\n"
+                           "     for p in pathlib.Path('g/data').glob('*.npy')}\n"
+                           "m = {'format': 1, 'cases': json.load(open('g/cases.json')), "
+                           "'sha256': h}\n"
+                           "json.dump(m, open('g/manifest.json', 'w'))\n") == 0);
   };
-  manifest("good.npy");
+  auto add_case = [](const std::string& out) {
+    return "{\"id\": \"add/float32/exact/0\", \"op\": \"add\", \"attrs\": {}, \"dtype\": "
+           "\"float32\", \"regime\": \"exact\", \"library\": \"numpy\", \"library_version\": "
+           "\"test\", \"seed\": 1, \"inputs\": [\"a.npy\", \"b.npy\"], \"outputs\": [\"" +
+           out + "\"]}";
+  };
+  manifest_of(add_case("good.npy"));
   r = s.run("golden --dir " + s.path("g"));
   BOOST_TEST(r.rc == 0, r.out);
-  manifest("bad.npy");  // a − b: outside the exact class, and our backend agrees with the reference
+  manifest_of(add_case("bad.npy"));  // a − b: outside the exact class, our backend agrees
   r = s.run("golden --dir " + s.path("g"));
   BOOST_TEST(r.rc == 0, r.out);  // the library's side: reported, not our failure
   BOOST_TEST(r.out.find("the library's side") != std::string::npos, r.out);
-  manifest("missing.npy");
+  manifest_of(add_case("missing.npy"));
   r = s.run("golden --dir " + s.path("g"));
   BOOST_TEST(r.rc == 1);
   BOOST_TEST(r.out.find("add/float32/exact/0") != std::string::npos, r.out);
+
+  // A PyTorch-style VJP case of mul: inputs a, b, then the output gradient g; outputs g·b, g·a.
+  auto vjp_case = [](const std::string& ga) {
+    return "{\"id\": \"mul/vjp/float32/random/0\", \"op\": \"mul\", \"kind\": \"vjp\", "
+           "\"attrs\": {}, \"dtype\": \"float32\", \"regime\": \"random\", \"library\": "
+           "\"torch\", \"library_version\": \"test\", \"seed\": 1, \"forward_inputs\": 2, "
+           "\"inputs\": [\"a.npy\", \"b.npy\", \"g.npy\"], \"outputs\": [\"" +
+           ga + "\", \"gb.npy\"]}";
+  };
+  manifest_of(vjp_case("ga.npy"));
+  r = s.run("golden --dir " + s.path("g"));
+  BOOST_TEST(r.rc == 0, r.out);
+  BOOST_TEST(r.out.find("mul vjp float32") != std::string::npos, r.out);
+  // The gradient of a with its sign flipped: flagged, naming the case, on the library's side
+  // (our backends agree with the reference VJP, as for a wrong forward golden).
+  manifest_of(vjp_case("ga_flipped.npy"));
+  r = s.run("golden --dir " + s.path("g"));
+  BOOST_TEST(r.out.find("note: mul/vjp/float32/random/0") != std::string::npos, r.out);
+  BOOST_TEST(r.out.find("golden vs reference: 3 of 6 element(s)") != std::string::npos, r.out);
+  BOOST_TEST(r.out.find("the library's side") != std::string::npos, r.out);
+
+  // An edited file: its sha256 no longer matches the manifest — a failed case naming the file.
+  manifest_of(add_case("good.npy") + ", " + vjp_case("ga.npy"));
+  BOOST_REQUIRE(s.python("np.save('g/data/b.npy', np.array([0.5, 4.0, -2.0], np.float32))\n") == 0);
+  r = s.run("golden --dir " + s.path("g"));
+  BOOST_TEST(r.rc == 1, r.out);
+  BOOST_TEST(r.out.find("hash mismatch") != std::string::npos, r.out);
+  BOOST_TEST(r.out.find("b.npy") != std::string::npos, r.out);
+  BOOST_TEST(r.out.find("FAILED: add/float32/exact/0") != std::string::npos, r.out);
+  BOOST_TEST(r.out.find("FAILED: mul/vjp/float32/random/0") != std::string::npos, r.out);
+
+  // NaN and infinite real attributes are spelled "nan", "inf", "-inf" in the manifest.
+  auto full_case = [](const std::string& value) {
+    return "{\"id\": \"full/float32/adversarial/0\", \"op\": \"full\", \"attrs\": "
+           "{\"shape\": [2, 3], \"value\": \"" +
+           value +
+           "\"}, \"dtype\": \"float32\", \"regime\": \"adversarial\", \"library\": "
+           "\"numpy\", \"library_version\": \"test\", \"seed\": 1, \"inputs\": [], "
+           "\"outputs\": [\"nan.npy\"]}";
+  };
+  manifest_of(full_case("nan"));
+  r = s.run("golden --dir " + s.path("g"));
+  BOOST_TEST(r.rc == 0, r.out);
+  manifest_of(full_case("banana"));  // not a number: the case fails, naming the attribute
+  r = s.run("golden --dir " + s.path("g"));
+  BOOST_TEST(r.rc == 1, r.out);
+  BOOST_TEST(r.out.find("\"value\" is a real") != std::string::npos, r.out);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -12,13 +12,17 @@ INT64_MAX = 2**63 - 1  # our "to the end" / None for slice stop (reference/ops/s
 class Case:
     """One golden case, described before its data exist.
 
-    make(rng, dt) -> (attrs, inputs, outputs): attrs in our attribute names and JSON types,
-    inputs as the arrays to save (Fortran-ordered ones are saved as such), outputs as NumPy
-    computed them from those inputs in dtype dt.
+    kind "forward": make(rng, dt) -> (attrs, inputs, outputs[, note]): attrs in our attribute
+    names and JSON types, inputs as the arrays to save (Fortran-ordered ones are saved as such),
+    outputs as the library computed them from those inputs in dtype dt.
+    kind "vjp": make(rng, dt) -> (attrs, forward inputs, output gradients, input gradients[,
+    note]): the gradient of every differentiable input, in input order.
+    family: our op family (verify/ops/<family>.cpp) when it is not the module's name.
     """
 
-    def __init__(self, op, regime, note, make, dtypes=(F32, F64)):
+    def __init__(self, op, regime, note, make, dtypes=(F32, F64), kind="forward", family=None):
         self.op, self.regime, self.note, self.make, self.dtypes = op, regime, note, make, dtypes
+        self.kind, self.family = kind, family
 
 
 def specials(dt):

@@ -5,7 +5,8 @@
 # NumPy's differs: arange computes start + i·delta in the target dtype with delta =
 # (start + step) − start, not the correctly rounded start + i·step our spec promises; cases where
 # the two differ say so in their note ("NumPy differs", counted against an exact rational
-# evaluation here). full's value cannot be NaN or ±inf here: JSON has no spelling for them.
+# evaluation here). full's value NaN or ±inf is written "nan", "inf", "-inf" in the manifest
+# (strict JSON has no spelling for them; golden/generate.py's clean_attrs).
 import math
 from fractions import Fraction
 
@@ -103,6 +104,9 @@ def cases():
                     (-FMAX32_MID, "−(float32 max + ½ulp): tie → −inf"),
                     (1e-40, "1e-40: float32 subnormal"), (5e-324, "float64 denorm_min")):
         out.append(Case("full", "adversarial", "value " + note, fill("full", (3, 5), v)))
+    for v, note in ((math.nan, "NaN"), (math.inf, "+inf"), (-math.inf, "−inf")):
+        out.append(Case("full", "adversarial", f"value {note} (manifest spelling \"{v}\")",
+                        fill("full", (2, 3), v)))
     out += [Case("full", "structural", "0-d", fill("full", (), 0.3)),
             Case("full", "structural", "empty 2-d", fill("full", (0, 5), 0.3)),
             Case("full", "structural", "size 129", fill("full", (129,), 0.3))]

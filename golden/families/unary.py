@@ -126,4 +126,20 @@ def cases():
                         make_adversarial(op, (12, 16))))
         for shape, fort, note in STRUCTURAL:
             out.append(Case(op, "structural", note, make_structural(op, shape, fort)))
+    for c in out:
+        if c.op == "tanh":
+            c.make = with_float32_note(c.make, TANHF_NOTE)
     return out
+
+
+TANHF_NOTE = ("float32: NumPy's rounding: glibc's tanhf (the baseline loop) is up to ~2 ulp; our "
+              "class for float32 is 1 ulp")
+
+
+def with_float32_note(make, note):
+    """make, with `note` added to the float32 cases (where `veritensor golden` may report the
+    library's rounding outside our class)."""
+    def mk(rng, dt):
+        made = make(rng, dt)
+        return tuple(made[:3]) + ((note,) if dt == np.float32 else ())
+    return mk

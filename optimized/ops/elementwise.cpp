@@ -133,6 +133,17 @@ struct MinimumGradB {
 // ulp), and ∂b reads ŷ; any non-normal intermediate (a = 0, ŷ over/underflowed, infinities, NaN,
 // a negative base) sends the element to long double (powl/logl; b − 1 exact there for
 // |b| ≥ 2^-11, else ≤ 745·2^-64 relative), rounded once.
+/// a^(b − k), k = 1 or 2, with the sign of a negative base from b's parity: b − k rounds back
+/// to b once |b| reaches 2^(digits of C) (every binary64 above 2^53 is even), which would flip
+/// the sign (as the reference's pow_minus, reference/ops/elementwise.hpp).
+template <class C>
+C pow_minus(C a, C b, int k) {
+  if (!(a < 0) || std::floor(b) != b) return std::pow(a, b - C(k));
+  const bool b_odd = std::fmod(b, C(2)) != 0;
+  const C magnitude = std::pow(-a, b - C(k));
+  return b_odd != (k % 2 == 1) ? -magnitude : magnitude;
+}
+
 template <class T>
 struct PowGradA;
 template <>
@@ -141,7 +152,7 @@ struct PowGradA<float> {
     if (b == 0.0f) return 0.0f;
     const double bd = b;
     return static_cast<float>(static_cast<double>(g) *
-                              (bd * std::pow(static_cast<double>(a), bd - 1.0)));
+                              (bd * pow_minus(static_cast<double>(a), bd, 1)));
   }
 };
 template <>
@@ -153,7 +164,7 @@ struct PowGradA<double> {
         is_normal_finite(r)) [[likely]]
       return r;
     using L = long double;
-    return static_cast<double>(L(g) * (L(b) * std::pow(L(a), L(b) - 1)));
+    return static_cast<double>(L(g) * (L(b) * pow_minus(L(a), L(b), 1)));
   }
 };
 template <class T>
@@ -444,19 +455,19 @@ struct PowSecond {
   static constexpr bool long_double = true;
   template <class C>
   static C jvp(C, C a, C b, C wa, C wb) {
-    const C ga = b == 0 ? C(0) : wa * (b * c_pow(a, b - 1));
+    const C ga = b == 0 ? C(0) : wa * (b * pow_minus(a, b, 1));
     const C gb = a == 0 && b >= 0 ? C(0) : wb * c_pow(a, b) * c_log(a);
     return ga + gb;
   }
   template <class C>
   static C hvp_a(C v, C a, C b, C wa, C wb) {
-    const C from_ga = b == 0 ? C(0) : wa * (b * (b - 1) * c_pow(a, b - 2));
-    const C from_gb = a == 0 && b >= 0 ? C(0) : wb * (c_pow(a, b - 1) * (1 + b * c_log(a)));
+    const C from_ga = b == 0 ? C(0) : wa * (b * (b - 1) * pow_minus(a, b, 2));
+    const C from_gb = a == 0 && b >= 0 ? C(0) : wb * (pow_minus(a, b, 1) * (1 + b * c_log(a)));
     return v * (from_ga + from_gb);
   }
   template <class C>
   static C hvp_b(C v, C a, C b, C wa, C wb) {
-    const C from_ga = b == 0 ? C(0) : wa * (c_pow(a, b - 1) * (1 + b * c_log(a)));
+    const C from_ga = b == 0 ? C(0) : wa * (pow_minus(a, b, 1) * (1 + b * c_log(a)));
     const C from_gb = a == 0 && b >= 0 ? C(0) : wb * (c_pow(a, b) * (c_log(a) * c_log(a)));
     return v * (from_ga + from_gb);
   }

@@ -422,14 +422,15 @@ void ce_typed(OpCall& c, Reduction r, bool probs) {
                 v = -((xr[t] - m) - L);
               }
               if (!std::isfinite(v)) {
-                // Finite operands and a finite exp sum (1 ≤ Ŝ ≤ C after the max-subtraction)
-                // but an overflow on the way (x − m for a row spanning more than the largest
-                // float, p·ls, their sum): redo the row in float128. An exp sum that overflowed
-                // (a missing max-subtraction) is never repaired, so it would still show.
+                // Finite logits and a finite exp sum (1 ≤ Ŝ ≤ C after the max-subtraction) but
+                // an overflow on the way (x − m for a row spanning more than the largest float,
+                // p·ls, their sum): redo the row in float128. Infinite targets are redone too:
+                // a finite p·ls that overflowed next to an infinite one gives NaN in T where
+                // the exact loss is ±inf (found by `veritensor fuzz`). An exp sum that
+                // overflowed (a missing max-subtraction) is never repaired, so it would still
+                // show.
                 bool finite = std::isfinite(S);
-                for (std::int64_t j = 0; j < C; ++j)
-                  finite =
-                      finite && std::isfinite(xr[j]) && (!probs || std::isfinite(p[n * C + j]));
+                for (std::int64_t j = 0; j < C; ++j) finite = finite && std::isfinite(xr[j]);
                 ok[static_cast<std::size_t>(n)] = finite;
                 if (finite)
                   v = static_cast<T>(exact_row_loss(xr, probs ? p + n * C : nullptr, C, t));
@@ -491,7 +492,28 @@ void ce_vjp_typed(BackwardCall& bc, Reduction r, bool probs) {
             if (probs) {
               const T* pr = p + n * C;
               const T P = block_sum(pr, C);
-              for (std::int64_t j = 0; j < C; ++j) o[j] = h * ((o[j] / S) * P - pr[j]);
+              bool overflowed = false;
+              for (std::int64_t j = 0; j < C; ++j) {
+                o[j] = h * ((o[j] / S) * P - pr[j]);
+                overflowed = overflowed || !std::isfinite(o[j]);
+              }
+              // Targets near the largest float can overflow P = Σp or a product although the
+              // gradient is finite (found by `veritensor fuzz`): with finite operands and exp
+              // sum, such a row is recomputed in float128 and rounded once.
+              bool finite = overflowed && std::isfinite(S) && std::isfinite(h);
+              for (std::int64_t j = 0; finite && j < C; ++j)
+                finite = std::isfinite(xr[j]) && std::isfinite(pr[j]);
+              if (finite) {
+                hp_t Ph = 0, mh = hp_t(xr[0]), Sh = 0;
+                for (std::int64_t j = 0; j < C; ++j) {
+                  Ph += hp_t(pr[j]);
+                  mh = std::max(mh, hp_t(xr[j]));
+                }
+                for (std::int64_t j = 0; j < C; ++j) Sh += bmp::exp(hp_t(xr[j]) - mh);
+                for (std::int64_t j = 0; j < C; ++j)
+                  o[j] = static_cast<T>(hp_t(h) *
+                                        (bmp::exp(hp_t(xr[j]) - mh) / Sh * Ph - hp_t(pr[j])));
+              }
             } else {
               for (std::int64_t j = 0; j < C; ++j) o[j] = h * (o[j] / S);
               if (t >= 0) o[t] = o[t] - h;

@@ -408,6 +408,47 @@ void gradient_into(const Tensor& x, const Tensor& y, const Shape& full, const Te
   const Tensor tmp = Tensor::empty(full, target.dtype());
   multiply<T>(x, y, tmp);
   sum_to_shape(tmp, target);
+  // The fold can add opposite infinities where the exact sum is finite or infinite of one sign:
+  // one batch's product overflowed, another's is an exact infinity (found by `veritensor fuzz`).
+  // Such elements are recomputed in float128 — Σ over the folded batches, Σ_k ascending — and
+  // rounded once, as the forward repairs its own (recompute_non_finite).
+  const View<T> tv = target.view<T>();
+  bool any = false;
+  for_each_index(tv.shape,
+                 [&](const std::vector<std::int64_t>& i) { any = any || !std::isfinite(tv[i]); });
+  if (!any) return;
+  const std::size_t nd = full.size();
+  const std::int64_t K = x.dim(-1);
+  Shape sx(full.begin(), full.end() - 1), sy(full.begin(), full.end() - 2);
+  sx.push_back(K);
+  sy.insert(sy.end(), {K, full.back()});
+  const View<T> X = x.expand(sx).template view<T>(), Y = y.expand(sy).template view<T>();
+  std::vector<hp_t> acc(static_cast<std::size_t>(target.numel()), hp_t(0));
+  const Strides cs = contiguous_strides(tv.shape);
+  const std::size_t lead = nd - tv.shape.size();  // batch dimensions the input lacks
+  for_each_index(full, [&](const std::vector<std::int64_t>& idx) {
+    std::vector<std::int64_t> at(idx.begin() + static_cast<std::ptrdiff_t>(lead), idx.end());
+    std::int64_t flat = 0;
+    for (std::size_t d = 0; d < at.size(); ++d) {
+      if (tv.shape[d] == 1) at[d] = 0;
+      flat += at[d] * cs[d];
+    }
+    if (std::isfinite(tv[at])) return;
+    std::vector<std::int64_t> ik = idx, kj = idx;
+    hp_t s = 0;
+    for (std::int64_t k = 0; k < K; ++k) {
+      ik[nd - 1] = k;
+      kj[nd - 2] = k;
+      s += hp_t(X[ik]) * hp_t(Y[kj]);
+    }
+    acc[static_cast<std::size_t>(flat)] += s;
+  });
+  for_each_index(tv.shape, [&](const std::vector<std::int64_t>& i) {
+    if (std::isfinite(tv[i])) return;
+    std::int64_t flat = 0;
+    for (std::size_t d = 0; d < i.size(); ++d) flat += i[d] * cs[d];
+    tv[i] = static_cast<T>(acc[static_cast<std::size_t>(flat)]);
+  });
 }
 
 template <class T>

@@ -120,6 +120,24 @@ Real minimum_grad_b(Real g, Real a, Real b) {
   if (a == b) return g / 2;
   return b > a ? Real(0) : g;
 }
+/// a^(b − k) for k = 1 or 2. For a < 0 and an integer b the sign is the parity of b − k, which
+/// b − k in Real loses once |b| ≥ 2^113 (it rounds back to b; and every binary64 above 2^53 is
+/// even): the sign comes from b's own parity (fmod is exact), the magnitude from |a|^(b−k).
+/// Found by `veritensor fuzz`: pow's VJP at a = −1, b = 1.8e308 had the wrong sign.
+template <class Real>
+Real pow_minus(Real a, Real b, int k) {
+  using boost::multiprecision::floor;
+  using boost::multiprecision::fmod;
+  using boost::multiprecision::pow;
+  using std::floor;
+  using std::fmod;
+  using std::pow;
+  if (!(a < 0) || floor(b) != b) return pow(a, b - k);
+  const bool b_odd = fmod(b, Real(2)) != 0;
+  const Real magnitude = pow(-a, b - k);
+  return b_odd != (k % 2 == 1) ? -magnitude : magnitude;
+}
+
 /// ∂(a^b)/∂a = b·a^(b−1), taken as 0 where b = 0 (PyTorch: where(b == 0, 0, g·b·a^(b−1)), which
 /// also covers a = 0, b = 0, where a^(b−1) = inf).
 template <class Real>
@@ -127,7 +145,7 @@ Real pow_grad_a(Real g, Real a, Real b) {
   using boost::multiprecision::pow;
   using std::pow;
   if (b == 0) return Real(0);
-  return g * (b * pow(a, b - 1));
+  return g * (b * pow_minus(a, b, 1));
 }
 /// ∂(a^b)/∂b = a^b·log a, taken as 0 where a = 0 and b ≥ 0 (PyTorch: there a^b·log a is 0·(−inf)
 /// or 1·(−inf); the limit along a → 0⁺ is 0 for b > 0).
@@ -193,8 +211,8 @@ Real pow_hvp_a(Real v, Real a, Real b, Real wa, Real wb) {
   using boost::multiprecision::pow;
   using std::log;
   using std::pow;
-  const Real from_ga = b == 0 ? Real(0) : wa * (b * (b - 1) * pow(a, b - 2));
-  const Real from_gb = a == 0 && b >= 0 ? Real(0) : wb * (pow(a, b - 1) * (1 + b * log(a)));
+  const Real from_ga = b == 0 ? Real(0) : wa * (b * (b - 1) * pow_minus(a, b, 2));
+  const Real from_gb = a == 0 && b >= 0 ? Real(0) : wb * (pow_minus(a, b, 1) * (1 + b * log(a)));
   return v * (from_ga + from_gb);
 }
 template <class Real>
@@ -203,7 +221,7 @@ Real pow_hvp_b(Real v, Real a, Real b, Real wa, Real wb) {
   using boost::multiprecision::pow;
   using std::log;
   using std::pow;
-  const Real from_ga = b == 0 ? Real(0) : wa * (pow(a, b - 1) * (1 + b * log(a)));
+  const Real from_ga = b == 0 ? Real(0) : wa * (pow_minus(a, b, 1) * (1 + b * log(a)));
   const Real from_gb = a == 0 && b >= 0 ? Real(0) : wb * (pow(a, b) * (log(a) * log(a)));
   return v * (from_ga + from_gb);
 }

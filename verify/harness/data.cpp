@@ -269,8 +269,8 @@ void fill_values(Tensor& t, const OpSpec& spec, const Layout& layout, std::size_
   }
 }
 
-/// Places logical values in memory per `p`; unused bytes of the buffer hold NaN so that a
-/// kernel reading outside the view produces visible garbage.
+}  // namespace
+
 Tensor place_input(const Tensor& logical, InputPlacement p, Rng& rng) {
   const Shape& s = logical.shape();
   const std::int64_t nd = logical.ndim();
@@ -334,8 +334,6 @@ Tensor place_input(const Tensor& logical, InputPlacement p, Rng& rng) {
   }
   return logical;
 }
-
-}  // namespace
 
 int regime_case_count(const OpSpec& spec, Regime regime, int cases_per_regime, std::uint64_t seed) {
   if (regime == Regime::exact && !spec.exact_range) return 0;

@@ -45,6 +45,11 @@ int regime_case_count(const OpSpec& spec, Regime regime, int cases_per_regime, s
 Case make_case(const OpSpec& spec, DType dtype, Regime regime, int index, std::uint64_t seed,
                int cases_per_regime, int attempt = 0);
 
+/// Places logical values in memory per `p` (a view into a larger or permuted buffer, or a
+/// broadcast of one slice); unused bytes of the buffer hold NaN so that a kernel reading outside
+/// the view produces visible garbage. `rng` picks the broadcast dimension.
+Tensor place_input(const Tensor& logical, InputPlacement p, Rng& rng);
+
 /// A stable 64-bit mix used to derive per-case streams.
 std::uint64_t mix_seed(std::uint64_t seed, const std::string& salt);
 

@@ -15,11 +15,6 @@ namespace {
 
 namespace bmp = boost::multiprecision;
 
-bool differentiable_input(const OpSpec& spec, const Tensor& t, std::size_t i) {
-  if (!is_float(t.dtype())) return false;
-  return spec.grad.inputs.empty() || (i < spec.grad.inputs.size() && spec.grad.inputs[i]);
-}
-
 /// Values uniform in [−1, 1], rounded to `dtype` (so a backend and the reference see the same).
 Tensor random_tensor(const Shape& shape, DType dtype, Rng& rng) {
   std::uniform_real_distribution<double> u(-1.0, 1.0);
@@ -288,28 +283,6 @@ GradCaseOutcome reference_case(const OpSpec& spec, const Implementation& ref, co
   return out;
 }
 
-/// The class a backend's results are held to: the VJP's (order 1) or the double backward's.
-struct GradClass {
-  AccuracyClass cls;
-  double ulp_f32, ulp_f64;
-};
-GradClass grad_class(const OpSpec& spec, int order) {
-  if (order == 1) return {spec.grad.cls, spec.grad.ulp_f32, spec.grad.ulp_f64};
-  return {spec.grad.second.cls, spec.grad.second.ulp_f32, spec.grad.second.ulp_f64};
-}
-
-double grad_budget(const OpSpec& spec, DType dtype, int order) {
-  const GradClass gc = grad_class(spec, order);
-  switch (gc.cls) {
-    case AccuracyClass::ulp:
-      return dtype == DType::f32 ? gc.ulp_f32 : gc.ulp_f64;
-    case AccuracyClass::sum_bound:
-      return 1.0;
-    default:
-      return 0.5;
-  }
-}
-
 /// A backend's VJP (order 1) or double backward (order 2) on case c against the reference's,
 /// computed from the same float values (x, the output gradient v and, for order 2, the
 /// cotangent w of the VJP), element by element under the op's class for that order.
@@ -537,6 +510,52 @@ Case kink_case(const OpSpec& spec, DType dtype, std::size_t k, std::uint64_t see
 }
 
 }  // namespace
+
+bool differentiable_input(const OpSpec& spec, const Tensor& t, std::size_t i) {
+  if (!is_float(t.dtype())) return false;
+  return spec.grad.inputs.empty() || (i < spec.grad.inputs.size() && spec.grad.inputs[i]);
+}
+
+GradClass grad_class(const OpSpec& spec, int order) {
+  if (order == 1) return {spec.grad.cls, spec.grad.ulp_f32, spec.grad.ulp_f64};
+  return {spec.grad.second.cls, spec.grad.second.ulp_f32, spec.grad.second.ulp_f64};
+}
+
+double grad_budget(const OpSpec& spec, DType dtype, int order) {
+  const GradClass gc = grad_class(spec, order);
+  switch (gc.cls) {
+    case AccuracyClass::ulp:
+      return dtype == DType::f32 ? gc.ulp_f32 : gc.ulp_f64;
+    case AccuracyClass::sum_bound:
+      return 1.0;
+    default:
+      return 0.5;
+  }
+}
+
+Comparison compare_gradient(const OpSpec& spec, const std::vector<Tensor>& inputs_hp,
+                            const std::vector<Tensor>& outputs_hp,
+                            const std::vector<Tensor>& grad_outputs_hp, const Attrs& attrs,
+                            DType dtype, std::size_t input, const Tensor& reference,
+                            const Tensor& got) {
+  const GradClass gc = grad_class(spec, 1);
+  Tensor bound;
+  if (gc.cls == AccuracyClass::sum_bound) {
+    if (!spec.grad.bound)
+      throw Error(spec.name, {}, "the spec's gradient class is sum-bound but has no bound");
+    bound = Tensor::empty(reference.shape(), DType::hp);
+    GradBoundArgs args{inputs_hp,           outputs_hp, grad_outputs_hp, attrs,
+                       precision_of(dtype), input,      reference,       bound};
+    spec.grad.bound(args);
+  }
+  const CompareSpec cs{gc.cls, grad_budget(spec, dtype, 1), gc.cls == AccuracyClass::exact, dtype};
+  return compare_outputs(reference, got, bound, cs);
+}
+
+CaseResult grad_backend_case(const OpSpec& spec, const Implementation& impl, const Case& c,
+                             int order, bool bitwise) {
+  return backend_case(spec, impl, c, order, bitwise);
+}
 
 Richardson extrapolate(const std::function<std::pair<hp_t, hp_t>(hp_t)>& f, hp_t h0, int side) {
   constexpr int kLevels = 4;

@@ -37,6 +37,37 @@ struct Richardson {
 /// (central differences have an error series in h², one-sided in h).
 Richardson extrapolate(const std::function<std::pair<hp_t, hp_t>(hp_t)>& f, hp_t h0, int side);
 
+/// One backend case of `verify --grad` (order 1) or `--grad2` (order 2): the backend's VJP or
+/// double backward on case c against the reference's, from the same float values, under the
+/// op's class for that order, with canaries and the untouched-input check (the property suites
+/// in fuzz/ run it on drawn cases).
+CaseResult grad_backend_case(const OpSpec& spec, const Implementation& impl, const Case& c,
+                             int order, bool bitwise);
+
+/// Whether input i (tensor t) of the op has a gradient: a float input that GradSpec::inputs
+/// does not exclude.
+bool differentiable_input(const OpSpec& spec, const Tensor& t, std::size_t i);
+
+/// The class a backend's results are held to: the VJP's (order 1) or the double backward's.
+struct GradClass {
+  AccuracyClass cls;
+  double ulp_f32, ulp_f64;
+};
+GradClass grad_class(const OpSpec& spec, int order);
+/// That class's budget in `dtype`: k for ulp(k), 1 (bound utilisation) for sum-bound, ½ ulp
+/// for exact.
+double grad_budget(const OpSpec& spec, DType dtype, int order);
+
+/// A first-order gradient `got` of input `input` (computed in `dtype`) against the reference
+/// VJP `reference` (float128) under the op's GradSpec class — the check verify --grad applies
+/// to a backend, from the float inputs, reference outputs and output gradients (all float128).
+/// Throws vt::Error when the class is sum-bound and the spec has no bound.
+Comparison compare_gradient(const OpSpec& spec, const std::vector<Tensor>& inputs_hp,
+                            const std::vector<Tensor>& outputs_hp,
+                            const std::vector<Tensor>& grad_outputs_hp, const Attrs& attrs,
+                            DType dtype, std::size_t input, const Tensor& reference,
+                            const Tensor& got);
+
 /// One row of `verify --grad`: `impl` is the reference (finite-difference check) or a backend.
 RowResult verify_grad_row(const OpSpec& spec, const Implementation& impl, DType dtype,
                           const Options& opts);

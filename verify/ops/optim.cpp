@@ -222,8 +222,11 @@ void adam_bound(BoundArgs& a) {
     const hp_t pp = kDecoupled ? pi * f : pi;
     const hp_t den = sv / c2s + eps;
     const hp_t w = step_size * mi / den;
-    const hp_t e_w =
-        rho * w + step_size * E_m / den + w * ds / (c2s * den) + dm / 2 * (step_size + 1);
+    // w·Δs/(c2s·den) is 0 when w = 0: with v' = +inf (den = +inf, Δs = inf/inf) it would be
+    // 0·NaN; ŵ is then exactly 0 for finite m̂ (found by `veritensor fuzz`, adamw_step with
+    // exp_avg_sq = +inf: the NaN bound had fallen back to the rounding of the reference).
+    const hp_t e_s = w == 0 ? hp_t(0) : w * ds / (c2s * den);
+    const hp_t e_w = rho * w + step_size * E_m / den + e_s + dm / 2 * (step_size + 1);
     const hp_t e_p = kDecoupled ? (d_f + u) * bmp::abs(pp) + dm / 2 : hp_t(0);
     const hp_t pn = bmp::abs(load_hp(p_new, i));
     put(bound, i, e_p + e_w + u * pn + ref_gamma * (bmp::abs(pp) + w));
