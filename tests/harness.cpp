@@ -246,6 +246,12 @@ BOOST_AUTO_TEST_CASE(ledger_parses_and_rejects) {
   BOOST_TEST(rejects("a b c float32 ulp 1\na b c float32 ulp 2\n", "duplicate"));
   BOOST_TEST(round_up_3(0.50012) == 0.501, boost::test_tools::tolerance(1e-12));
   BOOST_TEST(round_up_3(0.0) == 0.0);
+  // A rewrite keeps every accepted value: a hand-written 0.5024 is not rounded to 0.502.
+  const Ledger precise = Ledger::parse("exp optimized loop float32 ulp 0.5024\n", "p.txt");
+  BOOST_TEST(precise.serialize().find("0.5024") != std::string::npos);
+  BOOST_TEST(Ledger::parse(precise.serialize(), "again.txt")
+                 .find("exp", "optimized", "loop", "float32")
+                 ->accepted == 0.5024);
 }
 
 BOOST_AUTO_TEST_CASE(attributes_parse_per_schema) {

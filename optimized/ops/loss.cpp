@@ -422,15 +422,14 @@ void ce_typed(OpCall& c, Reduction r, bool probs) {
                 v = -((xr[t] - m) - L);
               }
               if (!std::isfinite(v)) {
-                // Finite logits and a finite exp sum (1 ≤ Ŝ ≤ C after the max-subtraction) but
-                // an overflow on the way (x − m for a row spanning more than the largest float,
-                // p·ls, their sum): redo the row in float128. Infinite targets are redone too:
-                // a finite p·ls that overflowed next to an infinite one gives NaN in T where
-                // the exact loss is ±inf (found by `veritensor fuzz`). An exp sum that
-                // overflowed (a missing max-subtraction) is never repaired, so it would still
-                // show.
-                bool finite = std::isfinite(S);
-                for (std::int64_t j = 0; j < C; ++j) finite = finite && std::isfinite(xr[j]);
+                // A finite exp sum (1 ≤ Ŝ ≤ C after the max-subtraction) but an overflow on the
+                // way (x − m for a row spanning more than the largest float, p·ls, their sum):
+                // redo the row in float128, which treats −inf logits and infinite targets as
+                // the reference does (in T, 0·(−inf) or inf − inf gave NaN where the loss is
+                // finite or ±inf: found by `veritensor fuzz`). An exp sum that overflowed (a
+                // missing max-subtraction) or is NaN (a +inf or NaN logit) is never repaired,
+                // so it would still show.
+                const bool finite = std::isfinite(S);
                 ok[static_cast<std::size_t>(n)] = finite;
                 if (finite)
                   v = static_cast<T>(exact_row_loss(xr, probs ? p + n * C : nullptr, C, t));
@@ -498,12 +497,11 @@ void ce_vjp_typed(BackwardCall& bc, Reduction r, bool probs) {
                 overflowed = overflowed || !std::isfinite(o[j]);
               }
               // Targets near the largest float can overflow P = Σp or a product although the
-              // gradient is finite (found by `veritensor fuzz`): with finite operands and exp
-              // sum, such a row is recomputed in float128 and rounded once.
-              bool finite = overflowed && std::isfinite(S) && std::isfinite(h);
-              for (std::int64_t j = 0; finite && j < C; ++j)
-                finite = std::isfinite(xr[j]) && std::isfinite(pr[j]);
-              if (finite) {
+              // gradient is finite, and then 0·inf (a −inf logit's softmax times P) is NaN
+              // (found by `veritensor fuzz`): a row with a non-finite result and a finite exp
+              // sum is recomputed in float128 — as the reference computes it, specials
+              // included — and rounded once.
+              if (overflowed && std::isfinite(S)) {
                 hp_t Ph = 0, mh = hp_t(xr[0]), Sh = 0;
                 for (std::int64_t j = 0; j < C; ++j) {
                   Ph += hp_t(pr[j]);

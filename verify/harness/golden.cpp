@@ -93,8 +93,9 @@ std::string check_hashes(const GoldenCase& g, const std::string& dir,
 Attrs resolve_special_reals(const std::vector<AttrSpec>& schema, const Attrs& given,
                             const std::string& id) {
   Attrs out = given;
-  for (const auto& [name, v] : given.values()) {
-    const auto* text = std::get_if<std::string>(&v);
+  for (const auto& entry : given.values()) {
+    const std::string& name = entry.first;  // clang 14 cannot capture a structured binding
+    const auto* text = std::get_if<std::string>(&entry.second);
     if (!text) continue;
     const auto spec = std::find_if(schema.begin(), schema.end(),
                                    [&](const AttrSpec& a) { return a.name == name; });

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -44,6 +45,7 @@ Ledger Ledger::parse(std::string_view text, const std::string& name) {
       note = line.substr(hash + 1);
       while (!note.empty() && note.front() == ' ') note.erase(note.begin());
     }
+    auto where = name + ":" + std::to_string(lineno) + ": ";
     std::istringstream in(body);
     std::vector<std::string> f;
     for (std::string w; in >> w;) f.push_back(w);
@@ -51,7 +53,15 @@ Ledger Ledger::parse(std::string_view text, const std::string& name) {
       l.lines_.push_back({line, -1});
       continue;
     }
-    auto where = name + ":" + std::to_string(lineno) + ": ";
+    // A NUL (or another control byte) inside a field is no spelling of an op or a backend, and
+    // serialize() could not write it back (found by fuzz/libfuzzer/ledger.cpp).
+    for (const std::string& w : f)
+      for (char c : w)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+          char hex[8];
+          std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned char>(c));
+          throw Error("", {}, where + "control byte " + hex + " in an entry");
+        }
     if (f.size() != 6)
       throw Error("", {},
                   where + "expected 6 fields (op backend variant dtype unit accepted), found " +
@@ -74,14 +84,21 @@ Ledger Ledger::parse(std::string_view text, const std::string& name) {
 }
 
 Ledger Ledger::load(const std::string& path) {
+  // A directory opens as an empty stream: it would pass for an empty ledger.
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw Error("", {}, path + ": is a directory, not a ledger file");
   std::ifstream in(path, std::ios::binary);
   if (!in) {
+    if (std::filesystem::exists(path, ec))
+      throw Error("", {}, path + ": cannot open the ledger for reading");
     Ledger l;
     l.path_ = path;
     return l;
   }
   std::stringstream ss;
   ss << in.rdbuf();
+  if (in.bad()) throw Error("", {}, path + ": cannot read the ledger");
   Ledger l = parse(ss.str(), path);
   l.path_ = path;
   return l;
@@ -108,17 +125,27 @@ void Ledger::record(const RowResult& row) {
 
 std::string Ledger::serialize() const {
   std::string out;
-  char buf[512];
+  char buf[32];
   for (const Line& l : lines_) {
     if (l.entry < 0) {
       out += l.text + "\n";
       continue;
     }
     const LedgerEntry& e = entries_[static_cast<std::size_t>(l.entry)];
-    std::snprintf(buf, sizeof buf, "%-12s %-10s %-14s %-8s %-6s %-10.3g", e.op.c_str(),
-                  e.backend.c_str(), e.variant.c_str(), e.dtype.c_str(), e.unit.c_str(),
-                  e.accepted);
-    std::string line = buf;
+    // Columns padded as "%-12s %-10s %-14s %-8s %-6s %-10.3g" would, but without a fixed
+    // buffer: a field of any length is written whole.
+    const auto column = [](const std::string& v, std::size_t width) {
+      return v.size() >= width ? v : v + std::string(width - v.size(), ' ');
+    };
+    // The shortest spelling (3 significant digits or more) that reads back as the same value:
+    // recorded entries have 3 digits; a hand-written 0.5024 must not come back as 0.502.
+    for (int digits = 3; digits <= 17; ++digits) {
+      std::snprintf(buf, sizeof buf, "%.*g", digits, e.accepted);
+      if (std::strtod(buf, nullptr) == e.accepted) break;
+    }
+    std::string line = column(e.op, 12) + " " + column(e.backend, 10) + " " +
+                       column(e.variant, 14) + " " + column(e.dtype, 8) + " " + column(e.unit, 6) +
+                       " " + column(buf, 10);
     if (!e.note.empty()) line += " # " + e.note;
     while (!line.empty() && line.back() == ' ') line.pop_back();
     out += line + "\n";
