@@ -13,11 +13,11 @@
 #include "verify/harness/spec.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -40,7 +40,9 @@ bool same_value(const AttrValue& a, const AttrValue& b) {
   if (a.index() != b.index()) return false;
   if (auto x = std::get_if<double>(&a)) {
     const double y = std::get<double>(b);
-    return std::memcmp(x, &y, sizeof y) == 0 || (std::isnan(*x) && std::isnan(y));
+    // The same bits (so +0 and −0 differ), or both NaN.
+    return std::bit_cast<std::uint64_t>(*x) == std::bit_cast<std::uint64_t>(y) ||
+           (std::isnan(*x) && std::isnan(y));
   }
   return a == b;
 }

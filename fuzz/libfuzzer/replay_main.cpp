@@ -23,6 +23,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size);
 // Present when a sanitizer runtime is linked (ASan/UBSan/TSan builds); null otherwise.
+// NOLINTNEXTLINE(bugprone-reserved-identifier): the sanitizer runtime's own name.
 extern "C" void __sanitizer_set_death_callback(void (*callback)(void)) __attribute__((weak));
 
 namespace {
