@@ -112,7 +112,7 @@ template <class Real>
 Real neg_grad(Real g, Real) {
   return -g;
 }
-/// g·sign(x), sign(±0) = 0 (PyTorch: grad·sgn(x)), sign(NaN) = NaN.
+/// g·sign(x), sign(±0) = 0 (PyTorch: grad·sgn(x)), sign(NaN) = NaN (PyTorch 1.13: 0).
 template <class Real>
 Real abs_grad(Real g, Real x) {
   if (is_nan(x)) return x;

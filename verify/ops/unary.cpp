@@ -408,7 +408,8 @@ VT_REGISTER_SPEC(with_grad(with_exact_regime(unary_spec("neg", "−x", kExact, s
 VT_REGISTER_SPEC(with_grad(
     with_exact_regime(unary_spec("abs", "|x| (abs(−0) = +0)", kExact, scale_free_domain())),
     with_second(
-        exact_grad("abs at ±0: g·sign(0) = g·0 = ±0 (PyTorch's grad·sgn(x)); NaN x gives NaN; "
+        exact_grad("abs at ±0: g·sign(0) = g·0 = ±0 (PyTorch's grad·sgn(x)); NaN x gives NaN "
+                   "(sign(NaN) = NaN; PyTorch 1.13 gives 0 there, golden/README.md); "
                    "second order: w·sign(x) for v, 0 for x (sign's derivative, PyTorch's zeros)",
                    {0, -0.0, 2, -3, 0, 1}),
         exact_second())));
