@@ -1,8 +1,8 @@
-// cli/app.cpp — the `veritensor` command's subcommands (list, verify, eval, golden): their
-// options (CLI11), the checks of their arguments, and running them.
-// What it is: parse_command_line (no side effects beyond reading the file system to check that a
-// report's directory exists) and execute (cli/app.hpp). What it is not: main() — cli/main.cpp
-// prints errors and maps them to exit codes — nor any verification logic.
+// cli/app.cpp — the `veritensor` command's subcommands (list, verify, eval, golden, fuzz, bench):
+// their options (CLI11), the checks of their arguments, and running them. What it is:
+// parse_command_line (no side effects beyond reading the file system to check that a report's
+// directory exists) and execute (cli/app.hpp). What it is not: main() — cli/main.cpp prints errors
+// and maps them to exit codes — nor any verification logic.
 #include "cli/app.hpp"
 
 #include "core/npy.hpp"
@@ -403,10 +403,37 @@ Invocation parse_command_line(const std::vector<std::string>& args) {
   fuzz->add_flag("--list", fz.list, "list the selected properties and exit");
   fuzz->add_flag("-v,--verbose", fz.verbose, "a line per property and round");
 
+  // bench (bench/gate.hpp)
+  auto* bench_cmd = app.add_subcommand(
+      "bench",
+      "time verified implementations with Google Benchmark, peers in the same run; a "
+      "case that fails verification before or after timing is REJECTED (exit 1)");
+  bench::BenchOptions& bo = inv.bench;
+  std::vector<std::string> bench_ops, bench_dtypes, bench_threads, bench_compare;
+  bench_cmd->add_option("--op", bench_ops,
+                        "op names, workload names or globs, comma-separated (default: all)");
+  bench_cmd->add_option("--backend", bo.backend, "backend timed")->capture_default_str();
+  bench_cmd->add_option("--variant", bo.variant, "variant (default: the backend's default)");
+  bench_cmd->add_option("--dtype", bench_dtypes, "float32,float64 (default: each workload's own)");
+  bench_cmd->add_option("--threads", bench_threads,
+                        "thread counts, comma-separated (default: 1,2)");
+  bench_cmd->add_option("--json", bo.json_path, "write every case with its verification record");
+  bench_cmd->add_option("--markdown", bo.markdown_path, "write the table as markdown");
+  bench_cmd->add_option("--compare", bench_compare,
+                        "peers in the same run: openblas (cblas called directly, and the bare C++ "
+                        "loops), numpy, torch");
+  bench_cmd->add_option("--plot", bo.plot_path, "draw the ratios per workload (.png, matplotlib)");
+  bench_cmd->add_option("--min-time", bo.min_time, "seconds per timing repetition / Python sample")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0001, 600.0));
+  bench_cmd->add_option("--seed", bo.seed, "seed of the input values")->capture_default_str();
+  bench_cmd->add_flag("--list", bo.list, "list the workloads and exit");
+
   const std::string argv0 = args.empty() ? "veritensor" : args[0];
   opts.program = std::filesystem::path(argv0).filename().string();
   golden_opts.program = opts.program;
   fz.program = opts.program;
+  bo.program = opts.program;
   std::vector<const char*> argv{argv0.c_str()};
   for (std::size_t i = 1; i < args.size(); ++i) argv.push_back(args[i].c_str());
   try {
@@ -438,6 +465,47 @@ Invocation parse_command_line(const std::vector<std::string>& args) {
       throw Error("", {},
                   "unknown backend '" + fz.target.backend + "' (reference, optimized, cuda)");
     if (fz.seconds < 0) throw Error("", {}, "--time must be ≥ 0 seconds");
+    return inv;
+  }
+  if (*bench_cmd) {
+    inv.command = Command::bench;
+    bo.ops = split_commas(bench_ops);
+    for (const std::string& d : split_commas(bench_dtypes)) {
+      const DType t = parse_dtype(d);
+      if (t != DType::f32 && t != DType::f64)
+        throw Error("", {}, "--dtype takes float32 and/or float64");
+      bo.dtypes.push_back(t);
+    }
+    if (!bench_threads.empty()) {
+      bo.threads.clear();
+      for (const std::string& t : split_commas(bench_threads)) {
+        std::size_t used = 0;
+        int n = 0;
+        try {
+          n = std::stoi(t, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used != t.size() || n < 1 || n > 1024)
+          throw Error("", {}, "--threads takes thread counts from 1 to 1024 (got '" + t + "')");
+        bo.threads.push_back(n);
+      }
+    }
+    bo.compare = split_commas(bench_compare);
+    for (const std::string& p : bo.compare)
+      if (p != "openblas" && p != "numpy" && p != "torch")
+        throw Error("", {}, "unknown peer '" + p + "' (openblas, numpy, torch)");
+    if (bo.backend != backend::optimized)
+      throw Error("", {}, "bench times the optimized backend only (got '" + bo.backend + "')");
+    if (!bo.plot_path.empty() && std::filesystem::path(bo.plot_path).extension() != ".png")
+      throw Error("", {}, "--plot writes a .png file (got " + bo.plot_path + ")");
+    for (const std::string& p : {bo.json_path, bo.markdown_path, bo.plot_path})
+      if (!p.empty()) {
+        auto parent = std::filesystem::path(p).parent_path();
+        if (!parent.empty() && !std::filesystem::is_directory(parent))
+          throw Error("", {},
+                      "cannot write " + p + ": directory " + parent.string() + " does not exist");
+      }
     return inv;
   }
   if (*eval) {
@@ -502,6 +570,10 @@ int execute(const Invocation& inv) {
       return cmd_eval(e.op, e.attrs, e.backend, e.variant, e.in, e.out, e.dtype, e.grad_output,
                       e.out_grads);
     }
+    case Command::bench:
+      if (!bench::bench_runner())
+        throw Error("", {}, "this binary was built without the benchmarks (vt_bench)");
+      return bench::bench_runner()(inv.bench, stdout);
     case Command::verify: {
       const VerifyArgs& v = inv.verify;
       if (v.train) return run_training_check(v.train_opts, stdout).passed() ? 0 : 1;

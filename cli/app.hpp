@@ -10,6 +10,7 @@
 // parse_command_line (cli/app.cpp, one block per subcommand) and its branch in execute.
 #pragma once
 
+#include "bench/options.hpp"
 #include "fuzz/properties/properties.hpp"
 #include "verify/harness/golden.hpp"
 #include "verify/harness/runner.hpp"
@@ -21,7 +22,7 @@
 
 namespace vt::cli {
 
-enum class Command { none, list, verify, eval, golden, fuzz };
+enum class Command { none, list, verify, eval, golden, fuzz, bench };
 
 struct ListArgs {
   bool check = false;    // exit 1 when a promised implementation is missing
@@ -55,6 +56,7 @@ struct Invocation {
   EvalArgs eval;
   verify::GoldenOptions golden;
   fuzz::FuzzOptions fuzz;
+  bench::BenchOptions bench;  // --op/--dtype/--threads/--compare split at commas and checked
 };
 
 /// args[0] is the program name (as in argv; repro lines name its file name), the rest the

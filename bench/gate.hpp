@@ -1,0 +1,26 @@
+// bench/gate.hpp — `veritensor bench`: figures only for verified cases (DESIGN.md "Benchmarks —
+// gated", issue 8).
+// What it is: per case (workload × backend × variant × dtype × thread count) the inputs are built
+// once (the random regime of the op's domain, fixed seed); the implementation runs on those
+// buffers into the output buffers that will be timed; that output is verified against the
+// float128 reference under the op's accuracy class (the spec's bound, the same comparison as
+// `veritensor verify`; large matmuls through the spec's sampled check); then Google Benchmark
+// times it (two passes, the peers in between); then the output of the last timed iteration is
+// verified again. A case failing either check is REJECTED — its verdict and worst element are
+// reported, never a time — and the command exits 1.
+// What it is not: the tuner (issue 8's second half), nor a replacement for `veritensor verify`,
+// which covers every regime and layout; the gate checks exactly the buffers it times.
+#pragma once
+
+#include "bench/options.hpp"
+
+#include <cstdio>
+
+namespace vt::bench {
+
+/// Runs the benchmark; returns 0 when every selected case was verified and timed, 1 when one
+/// was rejected. Throws vt::Error for bad options (no workload matches, unknown variant) and
+/// for output files it cannot write.
+int run_bench(const BenchOptions& opts, std::FILE* out);
+
+}  // namespace vt::bench
