@@ -4,13 +4,13 @@
 // M rows of one (M × in)·(in × out) product (reshape is a view whenever the strides allow; only
 // then-undescribable layouts are copied), W is read in place as Wᵀ through BLAS's transpose flag
 // and its leading dimension, and one cblas_sgemm/dgemm call covers the whole batch — OpenBLAS
-// packs W once and threads the call itself. The bias is preloaded into C (each row = b) and the
-// GEMM runs with beta = 1, as PyTorch's addmm does: OpenBLAS must initialise C before
-// accumulating anyway (beta = 0 is a zeroing pass), so writing b there instead costs nothing,
-// whereas adding b afterwards is one more read-modify-write pass over the M × out output; the
-// bias is then one more addend of each dot product, inside the same γ_{in+1} bound.
-// Overflow as in matmul: an element BLAS returns non-finite (an inf/NaN operand or an
-// overflowing partial sum) is recomputed in float128 — Σ_k x·W (k ascending) then + b, the
+// packs W once and threads the call itself (one row, batch 1, is a cblas_?gemv instead). The bias
+// is preloaded into C (each row = b) and the GEMM runs with beta = 1, as PyTorch's addmm does:
+// OpenBLAS must initialise C before accumulating anyway (beta = 0 is a zeroing pass), so writing b
+// there instead costs nothing, whereas adding b afterwards is one more read-modify-write pass over
+// the M × out output; the bias is then one more addend of each dot product, inside the same
+// γ_{in+1} bound. Overflow as in matmul: an element BLAS returns non-finite (an inf/NaN operand or
+// an overflowing partial sum) is recomputed in float128 — Σ_k x·W (k ascending) then + b, the
 // reference's order — and rounded once; an overflow can never leave a wrong finite value.
 // VJP: gx = g·W and gW = gᵀ·x are two more GEMMs through the same routine (gᵀ is a transposed
 // view); gb = Σ g over the batch is opt::sum_to_shape (float64 sums, one rounding).
@@ -69,6 +69,15 @@ void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, blasint m, blasint n, blasint 
           blasint lda, const double* b, blasint ldb, double beta, double* c, blasint ldc) {
   cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, 1.0, a, lda, b, ldb, beta, c, ldc);
 }
+/// y (length of op(S)'s rows) += op(S)·x, S row-major with leading dimension lds.
+void gemv(CBLAS_TRANSPOSE op, blasint rows, blasint cols, const float* s, blasint lds,
+          const float* x, blasint incx, float* y) {
+  cblas_sgemv(CblasRowMajor, op, rows, cols, 1.0f, s, lds, x, incx, 1.0f, y, 1);
+}
+void gemv(CBLAS_TRANSPOSE op, blasint rows, blasint cols, const double* s, blasint lds,
+          const double* x, blasint incx, double* y) {
+  cblas_dgemv(CblasRowMajor, op, rows, cols, 1.0, s, lds, x, incx, 1.0, y, 1);
+}
 
 /// A matrix BLAS can read: m itself, or a row-major copy in `scratch`.
 template <class T>
@@ -102,8 +111,19 @@ void gemm_into(const Mat<T>& A, const Mat<T>& B, const T* bias, std::int64_t bia
     std::vector<T> sa, sb;
     BlasView va, vb;
     const Mat<T> a = readable(A, sa, va), b = readable(B, sb, vb);
-    gemm(va.op, vb.op, static_cast<blasint>(M), static_cast<blasint>(N), static_cast<blasint>(K),
-         a.p, va.ld, b.p, vb.ld, T(1), c, static_cast<blasint>(N));
+    const auto n = static_cast<blasint>(N), k = static_cast<blasint>(K);
+    if (M == 1) {
+      // One row (batch 1): a matrix-vector product. OpenBLAS 0.3.21's GEMM has no M = 1 path
+      // (784→128 float32: 24 µs, against 4.8 µs for NumPy's gemv; `veritensor bench`), so the
+      // row of A is x of a GEMV on B as stored: K × N (c = Bᵀ·x) or, W read in place, N × K.
+      const blasint inc = va.op == CblasNoTrans ? 1 : va.ld;
+      if (vb.op == CblasNoTrans)
+        gemv(CblasTrans, k, n, b.p, vb.ld, a.p, inc, c);
+      else
+        gemv(CblasNoTrans, n, k, b.p, vb.ld, a.p, inc, c);
+    } else {
+      gemm(va.op, vb.op, static_cast<blasint>(M), n, k, a.p, va.ld, b.p, vb.ld, T(1), c, n);
+    }
   }
   for (std::int64_t i = 0; i < M; ++i)
     for (std::int64_t j = 0; j < N; ++j) {
@@ -239,10 +259,10 @@ VT_REGISTER_IMPL({.op = "linear",
                   .determinism = Determinism::per_thread_count,
                   .determinism_note = "OpenBLAS partitions a threaded GEMM by thread count, and "
                                       "the partitions round differently",
-                  .technique = "one cblas_sgemm/dgemm over the flattened batch, W read in place "
-                               "as Wᵀ, bias preloaded into C (beta = 1); non-finite results "
-                               "recomputed in float128; VJP g·W and gᵀ·x by GEMM, Σ g by "
-                               "sum_to_shape"});
+                  .technique = "one cblas_sgemm/dgemm over the flattened batch (gemv for one "
+                               "row), W read in place as Wᵀ, bias preloaded into C (beta = 1); "
+                               "non-finite results recomputed in float128; VJP g·W and gᵀ·x by "
+                               "GEMM, Σ g by sum_to_shape"});
 
 }  // namespace
 }  // namespace vt::opt
