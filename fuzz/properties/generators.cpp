@@ -207,12 +207,6 @@ rc::Gen<Layout> spec_layouts(const verify::OpSpec& spec) {
                   [all](std::size_t i) { return all[i]; });
 }
 
-const verify::Domain& domain_of(const verify::OpSpec& spec, std::size_t input) {
-  static const verify::Domain kDefault{};
-  if (spec.domains.empty()) return kDefault;
-  return spec.domains[std::min(input, spec.domains.size() - 1)];
-}
-
 /// The adversarial values of dt, +0 first (what a special value shrinks toward).
 std::vector<double> specials(DType dt) {
   const bool f32 = dt == DType::f32;
@@ -281,7 +275,7 @@ rc::Gen<Layout> gen_layout(const verify::OpSpec& spec) {
 rc::Gen<std::vector<double>> gen_values(const verify::OpSpec& spec, const Layout& layout,
                                         std::size_t input, std::size_t n, ValueRegime regime,
                                         DType dtype, int exact_shift) {
-  const verify::Domain d = domain_of(spec, input);
+  const verify::Domain d = verify::domain_of(spec, input);
   double exact_limit = 0;
   if (regime == ValueRegime::exact)
     exact_limit = std::max(1.0, std::floor(spec.exact_range(layout, dtype)));

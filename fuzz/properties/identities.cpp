@@ -33,20 +33,14 @@ const verify::OpSpec& spec_of(const std::string& op) {
 /// A drawn instance of `op` for the target's implementation, as a harness case.
 verify::Case draw_case(const std::string& op, const std::vector<ValueRegime>& regimes = {}) {
   const verify::OpSpec& spec = spec_of(op);
-  std::vector<DType> dtypes;
-  for (DType t : target().impl(op).dtypes)
-    if (t == DType::f32 || t == DType::f64) dtypes.push_back(t);
-  return to_case(spec, *gen_op_draw(spec, dtypes, regimes), 1);
+  return to_case(spec, *gen_op_draw(spec, float_dtypes(target().impl(op)), regimes), 1);
 }
 
 /// One input tensor for `op` (its domain and exact range at default attributes) of rank
 /// min_rank…4, placed in memory as drawn.
 Tensor draw_tensor(const std::string& op, int min_rank, const std::vector<ValueRegime>& regimes) {
   const verify::OpSpec& spec = spec_of(op);
-  std::vector<DType> dtypes;
-  for (DType t : target().impl(op).dtypes)
-    if (t == DType::f32 || t == DType::f64) dtypes.push_back(t);
-  const DType dtype = *gen::elementOf(dtypes);
+  const DType dtype = *gen::elementOf(float_dtypes(target().impl(op)));
   const ValueRegime regime = *gen::elementOf(regimes);
   const Layout layout{{*gen_shape(min_rank, 4)}, validate_attrs(spec.attrs, {}, op), "fuzz"};
   const std::vector<double> v = *gen_values(

@@ -25,14 +25,6 @@ std::string g_property;  // its name (for --save)
 std::string g_save_dir;  // --save
 std::string g_program = "veritensor";
 
-/// The dtypes an implementation computes in that the data generator can fill (float32/64).
-std::vector<DType> float_dtypes(const Implementation& impl) {
-  std::vector<DType> out;
-  for (DType t : impl.dtypes)
-    if (t == DType::f32 || t == DType::f64) out.push_back(t);
-  return out;
-}
-
 /// "got …, expected …, error … ulp at (i, j)" for a harness case result.
 std::string describe_case(const verify::OpSpec& spec, const Implementation& impl,
                           const verify::CaseResult& r, const char* what) {
@@ -120,6 +112,13 @@ const Implementation& Target::impl(const std::string& op) const {
 }
 
 const Target& target() { return g_target; }
+
+std::vector<DType> float_dtypes(const Implementation& impl) {
+  std::vector<DType> out;
+  for (DType t : impl.dtypes)
+    if (t == DType::f32 || t == DType::f64) out.push_back(t);
+  return out;
+}
 
 void fail(const std::string& message, const std::string& op, const Attrs& attrs,
           const std::vector<Tensor>& inputs) {

@@ -28,6 +28,9 @@ struct Target {
 /// The target of the check in progress (set by run_fuzz).
 const Target& target();
 
+/// The dtypes an implementation computes in that the generators can fill (float32/float64).
+std::vector<DType> float_dtypes(const Implementation& impl);
+
 struct Property {
   std::string name;            // "<op>/<what>", unique: `--property` selects by it
   std::string op;              // the op it exercises: `--op` selects by it

@@ -76,12 +76,6 @@ std::vector<Layout> regime_layouts(const OpSpec& spec, Regime regime, std::uint6
   return {};
 }
 
-const Domain& domain_of(const OpSpec& spec, std::size_t input) {
-  static const Domain fallback{};
-  if (spec.domains.empty()) return fallback;
-  return spec.domains[std::min(input, spec.domains.size() - 1)];
-}
-
 struct Limits {
   double max, min_normal, denorm_min;
 };
@@ -333,6 +327,12 @@ Tensor place_input(const Tensor& logical, InputPlacement p, Rng& rng) {
     }
   }
   return logical;
+}
+
+const Domain& domain_of(const OpSpec& spec, std::size_t input) {
+  static const Domain fallback{};
+  if (spec.domains.empty()) return fallback;
+  return spec.domains[std::min(input, spec.domains.size() - 1)];
 }
 
 int regime_case_count(const OpSpec& spec, Regime regime, int cases_per_regime, std::uint64_t seed) {

@@ -50,6 +50,10 @@ Case make_case(const OpSpec& spec, DType dtype, Regime regime, int index, std::u
 /// the view produces visible garbage. `rng` picks the broadcast dimension.
 Tensor place_input(const Tensor& logical, InputPlacement p, Rng& rng);
 
+/// Input `input`'s value domain: spec.domains[input], the last entry repeating; the default
+/// Domain when the spec lists none.
+const Domain& domain_of(const OpSpec& spec, std::size_t input);
+
 /// A stable 64-bit mix used to derive per-case streams.
 std::uint64_t mix_seed(std::uint64_t seed, const std::string& salt);
 
