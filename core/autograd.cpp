@@ -3,6 +3,8 @@
 #include "core/autograd.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <cstring>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -29,6 +31,10 @@ struct Node {
   };
   std::vector<Saved> saved;  // every input and output variable
   bool freed = false;
+  // Scratch of one backward pass, empty between passes (run_backward's guard): the gradients of
+  // the outputs gathered so far, and topological_order's visit mark.
+  std::vector<Variable> pending;
+  std::uint64_t visit = 0;
 };
 
 struct VariableImpl {
@@ -38,6 +44,7 @@ struct VariableImpl {
   std::shared_ptr<Node> grad_fn;  // null for leaves
   std::size_t output_index = 0;
   std::shared_ptr<std::uint64_t> version = std::make_shared<std::uint64_t>(0);
+  std::int64_t pass_slot = -1;  // index in run_backward's list of reached leaves; -1 between passes
 };
 
 namespace {
@@ -97,8 +104,11 @@ Tensor ones_like_shape(const Shape& shape, DType dtype) {
 
 /// Nodes reachable from root through inputs that need a gradient, outputs before inputs.
 std::vector<Node*> topological_order(Node* root) {
+  // Visit marks on the nodes instead of a hash set: a fresh mark per traversal.
+  static std::atomic<std::uint64_t> traversals{0};
+  const std::uint64_t mark = ++traversals;
   std::vector<Node*> post;
-  std::unordered_set<Node*> seen{root};
+  root->visit = mark;
   struct Frame {
     Node* node;
     std::size_t next;
@@ -108,8 +118,10 @@ std::vector<Node*> topological_order(Node* root) {
     Frame& f = stack.back();
     if (f.next < f.node->inputs.size()) {
       const std::shared_ptr<VariableImpl>& in = f.node->inputs[f.next++];
-      if (in && in->grad_fn && seen.insert(in->grad_fn.get()).second)
+      if (in && in->grad_fn && in->grad_fn->visit != mark) {
+        in->grad_fn->visit = mark;
         stack.push_back({in->grad_fn.get(), 0});
+      }
       continue;
     }
     post.push_back(f.node);
@@ -172,6 +184,7 @@ void add_pending(Variable& pending, const Variable& contribution, bool create_gr
 std::vector<Variable> node_backward(Node& n, std::vector<Variable>& g_out, bool create_graph) {
   g_out.resize(n.output_shapes.size());
   std::vector<Tensor> g;
+  g.reserve(g_out.size());
   for (std::size_t o = 0; o < g_out.size(); ++o) {
     if (!is_float(n.output_dtypes[o])) {
       g.emplace_back();  // undefined: zero (integer outputs carry no gradient)
@@ -183,6 +196,7 @@ std::vector<Variable> node_backward(Node& n, std::vector<Variable>& g_out, bool 
     }
   }
   std::vector<Tensor> contrib;
+  contrib.reserve(n.inputs.size());
   for (std::size_t i = 0; i < n.inputs.size(); ++i) {
     const Shape& shape = n.is_vjp && i >= n.input_shapes.size()
                              ? n.call.outputs[i - n.input_shapes.size()].shape()
@@ -190,8 +204,10 @@ std::vector<Variable> node_backward(Node& n, std::vector<Variable>& g_out, bool 
     contrib.push_back(n.inputs[i] ? Tensor::empty(shape, n.compute) : Tensor());
   }
   if (!n.is_vjp) {
-    BackwardCall bc{&n.call, g, contrib};
+    BackwardCall bc{&n.call, std::move(g), std::move(contrib)};
     n.impl->backward(bc);
+    if (create_graph && g_grad_enabled) g = std::move(bc.grad_outputs);  // the node below keeps v
+    contrib = std::move(bc.grad_inputs);
   } else {
     const auto mid = contrib.begin() + std::ptrdiff_t(n.input_shapes.size());
     DoubleBackwardCall dc{&n.call, n.vjp_v, g, std::vector<Tensor>(contrib.begin(), mid),
@@ -267,24 +283,35 @@ std::vector<Variable> run_backward(VariableImpl& root, const Tensor& grad_output
       wanted.insert(t.impl().get());
     }
 
-  std::unordered_map<VariableImpl*, Variable> leaf_pending;
-  std::vector<VariableImpl*> leaf_order;  // deterministic flush order
+  // The pass's pending gradients live on the nodes (Node::pending) and in `leaves` (found
+  // through VariableImpl::pass_slot), not in hash maps: this loop is the engine's fixed cost
+  // per op. The guard empties them however the pass ends, so the next pass starts clean.
+  std::vector<std::pair<VariableImpl*, Variable>> leaves;  // in first-reached order
+  std::vector<Node*> order;
+  struct Cleanup {
+    std::vector<std::pair<VariableImpl*, Variable>>& leaves;
+    std::vector<Node*>& order;
+    ~Cleanup() {
+      for (auto& [v, g] : leaves) v->pass_slot = -1;
+      for (Node* n : order) n->pending.clear();
+    }
+  } cleanup{leaves, order};
   const Backend root_backend = root.grad_fn ? Backend{root.grad_fn->impl->backend, ""} : Backend{};
   auto to_leaf = [&](VariableImpl* v, const Variable& g, const Backend& be) {
     if (targets && !wanted.count(v)) return;
-    auto [it, inserted] = leaf_pending.try_emplace(v);
-    if (inserted) leaf_order.push_back(v);
-    add_pending(it->second, g, create_graph, be);
+    if (v->pass_slot < 0) {
+      v->pass_slot = static_cast<std::int64_t>(leaves.size());
+      leaves.emplace_back(v, Variable());
+    }
+    add_pending(leaves[static_cast<std::size_t>(v->pass_slot)].second, g, create_graph, be);
   };
 
-  std::vector<Node*> order;
   if (root.grad_fn) {
     order = topological_order(root.grad_fn.get());
     for (const Node* n : order) check_node(*n, create_graph);
   }
-  std::unordered_map<Node*, std::vector<Variable>> pending;
   if (root.grad_fn) {
-    std::vector<Variable>& p = pending[root.grad_fn.get()];
+    std::vector<Variable>& p = root.grad_fn->pending;
     p.resize(root.grad_fn->output_shapes.size());
     p[root.output_index] = constant(seed);
   } else {
@@ -292,8 +319,8 @@ std::vector<Variable> run_backward(VariableImpl& root, const Tensor& grad_output
   }
 
   for (Node* n : order) {
-    std::vector<Variable> g_out = std::move(pending[n]);
-    pending.erase(n);
+    std::vector<Variable> g_out = std::move(n->pending);
+    n->pending.clear();
     if (targets) {
       // A target computed by this node: its gradient is complete now.
       for (const Variable& t : *targets)
@@ -306,7 +333,7 @@ std::vector<Variable> run_backward(VariableImpl& root, const Tensor& grad_output
       VariableImpl* in = n->inputs[i].get();
       if (!in) continue;
       if (in->grad_fn) {
-        std::vector<Variable>& p = pending[in->grad_fn.get()];
+        std::vector<Variable>& p = in->grad_fn->pending;
         p.resize(in->grad_fn->output_shapes.size());
         add_pending(p[in->output_index], contrib[i], create_graph, be);
       } else {
@@ -327,8 +354,8 @@ std::vector<Variable> run_backward(VariableImpl& root, const Tensor& grad_output
     std::vector<Variable> result;
     for (const Variable& t : *targets) {
       VariableImpl* v = t.impl().get();
-      if (auto it = leaf_pending.find(v); it != leaf_pending.end())
-        result.push_back(it->second);
+      if (v->pass_slot >= 0)
+        result.push_back(leaves[static_cast<std::size_t>(v->pass_slot)].second);
       else if (auto jt = target_grads.find(v); jt != target_grads.end())
         result.push_back(jt->second);
       else if (v == &root && !root.grad_fn)
@@ -338,8 +365,8 @@ std::vector<Variable> run_backward(VariableImpl& root, const Tensor& grad_output
     }
     return result;
   }
-  for (VariableImpl* v : leaf_order) {
-    const Tensor& g = leaf_pending[v].value();
+  for (auto& [v, pending_grad] : leaves) {
+    const Tensor& g = pending_grad.value();
     if (!v->grad.defined())
       v->grad = g.dtype() == v->value.dtype() ? g : g.to(v->value.dtype());
     else
@@ -414,7 +441,12 @@ void Variable::set_requires_grad(bool on) {
 
 void Variable::zero_grad() {
   VariableImpl& v = checked(impl_);
-  if (v.grad.defined()) v.grad.copy_from(Tensor::empty({}, v.grad.dtype()));
+  if (!v.grad.defined()) return;
+  if (v.grad.is_contiguous())  // +0 is all bits zero in every float dtype: one memset
+    std::memset(v.grad.raw(), 0,
+                static_cast<std::size_t>(v.grad.numel()) * itemsize(v.grad.dtype()));
+  else
+    v.grad.copy_from(Tensor::empty({}, v.grad.dtype()));
 }
 
 Variable Variable::detach() const {
@@ -510,6 +542,8 @@ std::vector<Variable> apply(const std::string& op, const std::vector<Variable>& 
                     std::string(dtype_name(*compute)));
 
   OpCall call;
+  call.inputs.reserve(inputs.size());
+  call.outputs.reserve(outputs.size());
   for (const Variable& v : inputs)
     call.inputs.push_back(reference && is_float(v.dtype()) && v.dtype() != DType::hp
                               ? v.value().to(DType::hp)
@@ -535,14 +569,17 @@ std::vector<Variable> apply(const std::string& op, const std::vector<Variable>& 
     node->compute = compute ? *compute : DType::f64;
     node->input_shapes = in_shapes;
     node->output_dtypes = out_dtypes;
+    node->inputs.reserve(inputs.size());
+    node->saved.reserve(inputs.size() + outputs.size());
+    node->output_shapes.reserve(outputs.size());
     for (const OutputDesc& d : outputs) node->output_shapes.push_back(d.shape);
     for (const Variable& v : inputs) {
       node->inputs.push_back(v.requires_grad() && is_float(v.dtype()) ? v.impl() : nullptr);
       node->saved.push_back({v.impl()->version, *v.impl()->version});
     }
-    node->call = call;  // shares the tensors: saved for backward
   }
   std::vector<Variable> result;
+  result.reserve(outputs.size());
   for (std::size_t o = 0; o < outputs.size(); ++o) {
     auto v = std::make_shared<VariableImpl>();
     v->value = call.outputs[o];
@@ -554,6 +591,7 @@ std::vector<Variable> apply(const std::string& op, const std::vector<Variable>& 
     }
     result.emplace_back(std::move(v));
   }
+  if (node) node->call = std::move(call);  // the tensors, saved for backward
   return result;
 }
 

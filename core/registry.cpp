@@ -30,14 +30,18 @@ void Registry::add(Implementation&& impl) {
     if (i.op == impl.op && i.backend == impl.backend && i.variant == impl.variant)
       throw Error(impl.op, {},
                   "implementation registered twice: " + impl.backend + "/" + impl.variant);
+  by_op_[impl.op].push_back(impls_.size());
   impls_.push_back(std::move(impl));
 }
 
 const Implementation* Registry::find(const std::string& op, const std::string& backend,
                                      const std::string& variant) const {
   const Implementation* first_clean = nullptr;
-  for (const Implementation& i : impls_) {
-    if (i.op != op || i.backend != backend) continue;
+  const auto entry = by_op_.find(op);
+  if (entry == by_op_.end()) return nullptr;
+  for (const std::size_t k : entry->second) {  // registration order, as before
+    const Implementation& i = impls_[k];
+    if (i.backend != backend) continue;
     if (!variant.empty()) {
       if (i.variant == variant) return &i;
     } else if (!i.planted_bug && !first_clean) {

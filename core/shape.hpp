@@ -11,7 +11,7 @@
 
 namespace vt {
 
-using Strides = std::vector<std::int64_t>;  // in elements, may be 0 (broadcast) or negative
+using Strides = Shape;  // in elements, may be 0 (broadcast) or negative; inline like Shape
 
 /// a*b and a+b for sizes; throw vt::Error naming `what` on int64 overflow.
 std::int64_t checked_mul(std::int64_t a, std::int64_t b, std::string_view what);

@@ -28,7 +28,8 @@ class Storage {
   std::size_t nbytes() const { return nbytes_; }
 
  private:
-  std::byte* data_ = nullptr;
+  std::byte* data_ = nullptr;  // 64-byte aligned, inside block_
+  void* block_ = nullptr;      // what the allocator returned (free() takes this)
   std::size_t nbytes_ = 0;
 };
 

@@ -6,14 +6,18 @@ namespace vt::opt {
 
 std::vector<Tensor> prepare_elementwise(const std::vector<Tensor>& inputs, const Tensor& out,
                                         const std::string& op) {
-  std::vector<Shape> shapes;
-  for (const Tensor& t : inputs) shapes.push_back(t.shape());
+  auto shapes = [&] {  // for the messages only: built when one is thrown
+    std::vector<Shape> s;
+    for (const Tensor& t : inputs) s.push_back(t.shape());
+    return s;
+  };
   if (out.has_internal_overlap() && out.numel() > 1)
-    throw Error(op, shapes, "the output has overlapping elements (an expanded view?)");
+    throw Error(op, shapes(), "the output has overlapping elements (an expanded view?)");
   std::vector<Tensor> result;
+  result.reserve(inputs.size());
   for (const Tensor& t : inputs) {
     if (t.dtype() != out.dtype())
-      throw Error(op, shapes,
+      throw Error(op, shapes(),
                   "input dtype " + std::string(dtype_name(t.dtype())) +
                       " differs from output dtype " + std::string(dtype_name(out.dtype())));
     Tensor b = t.expand(out.shape());

@@ -26,8 +26,8 @@ std::vector<Tensor> prepare_elementwise(const std::vector<Tensor>& inputs, const
 template <std::size_t N>
 struct LoopNest {
   Shape shape;  // merged shape, innermost last
-  std::vector<std::int64_t> out_strides;
-  std::array<std::vector<std::int64_t>, N> in_strides;
+  Strides out_strides;  // Strides, not std::vector: inline storage, no allocation per call
+  std::array<Strides, N> in_strides;
 };
 template <std::size_t N>
 LoopNest<N> make_loop_nest(const Tensor& out, const std::array<Tensor, N>& inputs);

@@ -39,27 +39,30 @@ inline std::int64_t shape_axis(std::int64_t axis, std::int64_t ndim, const char*
 /// other entries multiply to 0).
 inline Shape reshape_shape(const Shape& in, const std::vector<std::int64_t>& shape) {
   const std::int64_t n = shape_numel(in);
-  Shape out = shape;
+  Shape out = to_shape(shape);
   std::int64_t known = 1;
   int infer = -1;
   for (std::size_t k = 0; k < out.size(); ++k) {
     if (out[k] == -1) {
-      if (infer >= 0) throw Error("reshape", {in}, "more than one -1 in " + shape_str(shape));
+      if (infer >= 0)
+        throw Error("reshape", {in}, "more than one -1 in " + shape_str(to_shape(shape)));
       infer = static_cast<int>(k);
     } else if (out[k] < 0) {
-      throw Error("reshape", {in}, "negative dimension in " + shape_str(shape));
+      throw Error("reshape", {in}, "negative dimension in " + shape_str(to_shape(shape)));
     } else {
       known = checked_mul(known, out[k], "reshape");
     }
   }
   if (infer >= 0) {
     if (known == 0 || n % known != 0)
-      throw Error("reshape", {in},
-                  "cannot reshape " + std::to_string(n) + " elements into " + shape_str(shape));
+      throw Error(
+          "reshape", {in},
+          "cannot reshape " + std::to_string(n) + " elements into " + shape_str(to_shape(shape)));
     out[static_cast<std::size_t>(infer)] = n / known;
   } else if (known != n) {
-    throw Error("reshape", {in},
-                "cannot reshape " + std::to_string(n) + " elements into " + shape_str(shape));
+    throw Error(
+        "reshape", {in},
+        "cannot reshape " + std::to_string(n) + " elements into " + shape_str(to_shape(shape)));
   }
   return out;
 }

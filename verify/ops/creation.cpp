@@ -51,7 +51,7 @@ OpSpec creation_spec(const char* name, const char* summary) {
 
 Layout shape_layout(Shape shape, std::string note, Attrs extra = {}) {
   Attrs a = std::move(extra);
-  a.set("shape", std::move(shape));
+  a.set("shape", to_ints(shape));
   return Layout{.shapes = {}, .attrs = std::move(a), .note = std::move(note)};
 }
 
@@ -79,7 +79,7 @@ std::vector<Layout> fill_structural_layouts(const Attrs& extra) {
 }
 
 std::vector<OutputDesc> shape_attr_rule(const char* op, const Attrs& a) {
-  return {{checked_shape(op, a.get_ints("shape")), OutKind::same_float}};
+  return {{checked_shape(op, to_shape(a.get_ints("shape"))), OutKind::same_float}};
 }
 
 // ---- zeros, ones, full -------------------------------------------------------------------------
