@@ -22,10 +22,12 @@ Storage::Storage(std::size_t nbytes) : nbytes_(nbytes) {
   // 64-byte alignment: one cache line, and the widest (AVX-512) vector load.
   // Small buffers come from malloc with 64 bytes of slack, aligned by hand: glibc's memalign
   // path bypasses its per-thread cache and was a third of the autograd engine's per-op time on
-  // 10×10 tensors (issue 8); large ones use aligned_alloc (mmap'd either way).
+  // 10×10 tensors (issue 8); large ones use aligned_alloc (mmap'd either way). Under ASan every
+  // buffer is aligned_alloc'd: the hand-aligned slack before data_ would be addressable, and an
+  // underflowing read would go unreported instead of hitting ASan's redzone.
   std::size_t alloc = (std::max<std::size_t>(nbytes, 1) + 63) / 64 * 64;
   constexpr std::size_t kSmall = 16384;
-  if (alloc <= kSmall) {
+  if (!VT_ASAN && alloc <= kSmall) {
     block_ = std::malloc(alloc + 64);
     const auto address = reinterpret_cast<std::uintptr_t>(block_);
     data_ = static_cast<std::byte*>(block_) + ((64 - address % 64) % 64);
