@@ -201,7 +201,8 @@ std::vector<Variable> node_backward(Node& n, std::vector<Variable>& g_out, bool 
     const Shape& shape = n.is_vjp && i >= n.input_shapes.size()
                              ? n.call.outputs[i - n.input_shapes.size()].shape()
                              : n.input_shapes[i];
-    contrib.push_back(n.inputs[i] ? Tensor::empty(shape, n.compute) : Tensor());
+    // VJPs write every element of their grad_inputs (BackwardCall; gradcheck's canaries).
+    contrib.push_back(n.inputs[i] ? Tensor::uninitialized(shape, n.compute) : Tensor());
   }
   if (!n.is_vjp) {
     BackwardCall bc{&n.call, std::move(g), std::move(contrib)};
@@ -554,7 +555,9 @@ std::vector<Variable> apply(const std::string& op, const std::vector<Variable>& 
     if (!d.dtype && !compute)
       throw Error(op, in_shapes, "output dtype not given and no float input to take it from");
     out_dtypes.push_back(d.dtype ? *d.dtype : *compute);
-    call.outputs.push_back(Tensor::empty(d.shape, out_dtypes.back()));
+    // Not zero-filled: implementations write every element of their outputs (verify's canary
+    // outputs check exactly that), and the fill was most of a large output's allocation cost.
+    call.outputs.push_back(Tensor::uninitialized(d.shape, out_dtypes.back()));
   }
   impl->forward(call);
 

@@ -18,7 +18,7 @@ namespace vt {
 
 // ---- storage -------------------------------------------------------------------------------
 
-Storage::Storage(std::size_t nbytes) : nbytes_(nbytes) {
+Storage::Storage(std::size_t nbytes, bool zero) : nbytes_(nbytes) {
   // 64-byte alignment: one cache line, and the widest (AVX-512) vector load.
   // Small buffers come from malloc with 64 bytes of slack, aligned by hand: glibc's memalign
   // path bypasses its per-thread cache and was a third of the autograd engine's per-op time on
@@ -36,7 +36,7 @@ Storage::Storage(std::size_t nbytes) : nbytes_(nbytes) {
     data_ = static_cast<std::byte*>(block_);
   }
   if (!block_) throw Error("", {}, "out of memory allocating " + std::to_string(nbytes) + " bytes");
-  std::memset(data_, 0, alloc);
+  if (zero) std::memset(data_, 0, alloc);
   // The rounding slack past nbytes is not the tensor's: under ASan a kernel that reads or writes
   // there (an unmasked vector tail) is reported, not silently served from the padding.
   asan_poison(data_ + nbytes, alloc - nbytes);
@@ -125,14 +125,20 @@ Dst convert_value(Src v) {
 
 // ---- construction and bounds ---------------------------------------------------------------
 
-Tensor Tensor::empty(const Shape& shape, DType dtype) {
+Tensor Tensor::empty(const Shape& shape, DType dtype) { return allocate(shape, dtype, true); }
+
+Tensor Tensor::uninitialized(const Shape& shape, DType dtype) {
+  return allocate(shape, dtype, false);
+}
+
+Tensor Tensor::allocate(const Shape& shape, DType dtype, bool zero) {
   Tensor t;
   t.numel_ = shape_numel(shape);
   std::int64_t nbytes;  // the message is built only on overflow: empty() is on every op's path
   if (__builtin_mul_overflow(t.numel_, static_cast<std::int64_t>(itemsize(dtype)), &nbytes))
     checked_mul(t.numel_, static_cast<std::int64_t>(itemsize(dtype)),
                 "bytes of " + shape_str(shape));  // throws
-  t.storage_ = std::make_shared<Storage>(static_cast<std::size_t>(nbytes));
+  t.storage_ = std::make_shared<Storage>(static_cast<std::size_t>(nbytes), zero);
   t.dtype_ = dtype;
   t.shape_ = shape;
   t.strides_ = contiguous_strides(shape);

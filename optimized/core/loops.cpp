@@ -35,14 +35,27 @@ std::vector<Tensor> prepare_elementwise(const std::vector<Tensor>& inputs, const
 template <std::size_t N>
 LoopNest<N> make_loop_nest(const Tensor& out, const std::array<Tensor, N>& inputs) {
   LoopNest<N> nest;
-  std::array<Tensor, N> b;
-  for (std::size_t k = 0; k < N; ++k) b[k] = inputs[k].expand(out.shape());
+  // Each input's strides broadcast to out's shape (what expand() computes, without building a
+  // Tensor: this runs on every elementwise call; prepare_elementwise already checked the shapes).
+  const std::size_t nd_out = out.shape().size();
+  std::array<Strides, N> b;
+  for (std::size_t k = 0; k < N; ++k) {
+    const Shape& is = inputs[k].shape();
+    if (is.size() > nd_out) inputs[k].expand(out.shape());  // throws the broadcast error
+    const std::size_t lead = nd_out - is.size();
+    b[k].assign(nd_out, 0);
+    for (std::size_t d = lead; d < nd_out; ++d) {
+      if (is[d - lead] != 1 && is[d - lead] != out.shape()[d])
+        inputs[k].expand(out.shape());  // throws the broadcast error
+      b[k][d] = is[d - lead] == 1 ? 0 : inputs[k].strides()[d - lead];
+    }
+  }
   // Drop size-1 dims, then merge d into d+1 when every operand has stride[d] == stride[d+1]·n[d+1].
   for (std::size_t d = 0; d < out.shape().size(); ++d) {
     if (out.shape()[d] == 1) continue;
     nest.shape.push_back(out.shape()[d]);
     nest.out_strides.push_back(out.strides()[d]);
-    for (std::size_t k = 0; k < N; ++k) nest.in_strides[k].push_back(b[k].strides()[d]);
+    for (std::size_t k = 0; k < N; ++k) nest.in_strides[k].push_back(b[k][d]);
   }
   if (nest.shape.empty()) {
     nest.shape.push_back(1);

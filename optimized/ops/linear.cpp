@@ -24,10 +24,12 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <bit>
 #include <climits>
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace vt::opt {
@@ -92,6 +94,20 @@ Mat<T> readable(const Mat<T>& m, std::vector<T>& scratch, BlasView& v) {
   return {scratch.data(), m.rows, m.cols, m.cols, 1};
 }
 
+/// Whether some element is ±inf or NaN: the exponent bits all ones. Integer operations on the bit
+/// patterns with no early exit, so GCC vectorizes it; the repair loop below is scalar (a float128
+/// branch per element) and, run unconditionally, cost more than the GEMM at batch 1 (bench).
+template <class T>
+bool any_nonfinite(const T* c, std::int64_t n) {
+  using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+  constexpr Bits kExponent =
+      static_cast<Bits>(sizeof(T) == 4 ? 0x7f800000ull : 0x7ff0000000000000ull);
+  Bits found = 0;
+  for (std::int64_t i = 0; i < n; ++i)
+    found |= static_cast<Bits>((std::bit_cast<Bits>(c[i]) & kExponent) == kExponent);
+  return found != 0;
+}
+
 /// out (M × N, any strides) = A (M × K)·B (K × N) [+ bias_j in every row], by one GEMM into a
 /// row-major buffer (out itself when it is one), then the float128 repair of non-finite results.
 template <class T>
@@ -105,9 +121,22 @@ void gemm_into(const Mat<T>& A, const Mat<T>& B, const T* bias, std::int64_t bia
   const bool direct = out.strides()[1] == 1 && out.strides()[0] == N;
   std::vector<T> tmp(direct ? 0 : static_cast<std::size_t>(M * N));
   T* const c = direct ? o : tmp.data();
-  for (std::int64_t i = 0; i < M; ++i)
-    for (std::int64_t j = 0; j < N; ++j) c[i * N + j] = bias ? bias[j * bias_stride] : T(0);
-  if (K > 0) {
+  bool nonfinite = false;  // some element of c is ±inf or NaN: the repair below is needed
+  if (K == 1 && !bias) {
+    // An outer product (the weight gradient at batch 1): each element is one correctly rounded
+    // product, as GEMM would give it, written in one pass that also looks for non-finite
+    // results — GEMM would need C zeroed first, and that fill, OpenBLAS's K = 1 path and a
+    // second pass over C cost twice this (bench: linear fwd+bwd b1).
+    for (std::int64_t i = 0; i < M; ++i) {
+      const T a = A.at(i, 0);
+      for (std::int64_t j = 0; j < N; ++j) c[i * N + j] = a * B.at(0, j);
+      nonfinite = nonfinite || any_nonfinite(c + i * N, N);  // the row is still in L1
+    }
+  } else {
+    for (std::int64_t i = 0; i < M; ++i)
+      for (std::int64_t j = 0; j < N; ++j) c[i * N + j] = bias ? bias[j * bias_stride] : T(0);
+  }
+  if (K > 1 || (K == 1 && bias)) {
     std::vector<T> sa, sb;
     BlasView va, vb;
     const Mat<T> a = readable(A, sa, va), b = readable(B, sb, vb);
@@ -125,15 +154,17 @@ void gemm_into(const Mat<T>& A, const Mat<T>& B, const T* bias, std::int64_t bia
       gemm(va.op, vb.op, static_cast<blasint>(M), n, k, a.p, va.ld, b.p, vb.ld, T(1), c, n);
     }
   }
-  for (std::int64_t i = 0; i < M; ++i)
-    for (std::int64_t j = 0; j < N; ++j) {
-      T& cij = c[i * N + j];
-      if (std::isfinite(cij)) continue;
-      hp_t s = 0;
-      for (std::int64_t k = 0; k < K; ++k) s += hp_t(A.at(i, k)) * hp_t(B.at(k, j));
-      if (bias) s += hp_t(bias[j * bias_stride]);
-      cij = static_cast<T>(s);
-    }
+  if (!(K == 1 && !bias)) nonfinite = any_nonfinite(c, M * N);
+  if (nonfinite)
+    for (std::int64_t i = 0; i < M; ++i)
+      for (std::int64_t j = 0; j < N; ++j) {
+        T& cij = c[i * N + j];
+        if (std::isfinite(cij)) continue;
+        hp_t s = 0;
+        for (std::int64_t k = 0; k < K; ++k) s += hp_t(A.at(i, k)) * hp_t(B.at(k, j));
+        if (bias) s += hp_t(bias[j * bias_stride]);
+        cij = static_cast<T>(s);
+      }
   if (!direct)
     for (std::int64_t i = 0; i < M; ++i)
       for (std::int64_t j = 0; j < N; ++j)
