@@ -8,7 +8,13 @@ it writes:
   peers   BIN JSON  with --compare numpy,torch every timed case has a ratio for both
                     (exit 77 = skipped when Debian's python3-torch is not installed);
   planted BIN JSON  the planted lost-tail add is REJECTED where its bug shows (a length that is
-                    not a multiple of 16): exit 1, "REJECTED" printed, no time for it in the JSON.
+                    not a multiple of 16): exit 1, "REJECTED" printed, no time for it in the JSON;
+  programs BIN JSON the program workloads (linear forward+backward, autograd overhead) are
+                    verified and timed: exit 0, records with their parts, autograd on 1 thread;
+  planted_program BIN JSON
+                    a program run with a planted op (--variant op=name: mul's wrong-sign VJP in
+                    (x*w).sum().backward(), Adam without bias correction in the MLP step) is
+                    REJECTED: exit 1, no time, the failing part named in the record.
 What it is not: a benchmark — the timing is as short as Google Benchmark allows.
 """
 import json
@@ -108,6 +114,45 @@ def main():
         for c in cases:
             if c["status"] == "timed":
                 check_record(c)
+    elif mode == "programs":
+        p = run([binary, "bench", "--op", "autograd*,linear fwd+bwd b1", "--threads", "1,2"]
+                + tiny)
+        if p.returncode != 0:
+            fail(f"exit {p.returncode}, expected 0")
+        cases = load(out)["cases"]
+        got = sorted((c["workload"], c["threads"]) for c in cases)
+        want = sorted([("autograd (x*w).sum() 10x10", 1), ("autograd chain100 10x10", 1),
+                       ("linear fwd+bwd b1", 1), ("linear fwd+bwd b1", 2)])
+        if got != want:
+            fail(f"cases {got}, expected {want} (autograd runs on 1 thread only)")
+        for c in cases:
+            if c["status"] != "timed" or c.get("kind") != "program":
+                fail(f"{c['workload']}: {c['status']}, kind {c.get('kind')}")
+            check_record(c)
+            parts = c["verification"]["after_timing"].get("parts", [])
+            if len(parts) < 2 or any(q["verdict"] != "passed" for q in parts):
+                fail(f"{c['workload']}: parts {parts}")
+    elif mode == "planted_program":
+        runs = [(["--op", "autograd (x*w)*", "--variant", "mul=mutant_vjp_wrong_sign"],
+                 "autograd (x*w).sum() 10x10", "grad w = x"),
+                (["--op", "mlp*adam", "--variant", "adam_step=mutant_adam_no_bias_correction"],
+                 "mlp 784-256-128-10 adam", "loss, parameters, state")]
+        for args, workload, part in runs:
+            p = run([binary, "bench", "--threads", "1"] + args + tiny)
+            if p.returncode != 1:
+                fail(f"{workload}: exit {p.returncode}, expected 1")
+            if "REJECTED" not in p.stdout:
+                fail(f"{workload}: the table does not say REJECTED")
+            cases = load(out)["cases"]
+            if [(c["workload"], c["status"]) for c in cases] != [(workload, "REJECTED")]:
+                fail(f"cases {[(c['workload'], c['status']) for c in cases]}")
+            c = cases[0]
+            if "time" in c or "peers" in c or not c["planted_bug"]:
+                fail(f"{workload}: a planted bug has a figure or is not marked planted")
+            before = c["verification"]["before_timing"]
+            failed = [q["name"] for q in before.get("parts", []) if q["verdict"] != "passed"]
+            if before["verdict"].lower() != "failed" or part not in failed:
+                fail(f"{workload}: expected part '{part}' to fail, got {before}")
     else:
         fail(f"unknown mode {mode}")
     print("check_bench: passed")

@@ -3,7 +3,9 @@
 // What it is: the case loop and its records. Timing is Google Benchmark's (RegisterBenchmark per
 // case, RunSpecifiedBenchmarks with a reporter that keeps every repetition); verification reuses
 // the harness's pieces (make_case, the reference, the spec's bound or LargeCheck,
-// compare_outputs). What it is not: a timing loop of its own, or a second comparison rule.
+// compare_outputs); a program workload (bench/programs.hpp) verifies itself through its
+// Program and is timed and reported like an op. What it is not: a timing loop of its own, or a
+// second comparison rule.
 #include "bench/gate.hpp"
 
 #include "bench/peers.hpp"
@@ -14,6 +16,7 @@
 #include "verify/harness/data.hpp"
 #include "verify/harness/runner.hpp"
 #include "verify/harness/spec.hpp"
+#include "verify/harness/training.hpp"
 
 #include <benchmark/benchmark.h>
 #include <nlohmann/json.hpp>
@@ -31,6 +34,8 @@
 #include <set>
 #include <thread>
 
+extern "C" char* openblas_get_corename(void);
+
 namespace vt::bench {
 
 namespace {
@@ -42,17 +47,7 @@ std::string dt_name(DType d) { return std::string(dtype_name(d)); }
 
 // ---- verification -----------------------------------------------------------------------------
 
-/// What one check of one output found: the case's verification record.
-struct Record {
-  Verdict verdict = Verdict::passed;
-  double max_error = 0;  // in the class's unit
-  double budget = 0;     // the admissible maximum in that unit (class_budget)
-  std::string cls, unit;
-  std::int64_t elements = 0;
-  std::string method;   // "all N elements" or "sampled: …"
-  std::string message;  // why it failed
-  std::optional<ElementReport> worst;
-};
+// Record (the case's verification record) is in bench/programs.hpp, shared with the programs.
 
 json to_json(const Record& r) {
   json j = {{"verdict", verdict_name(r.verdict)},
@@ -67,6 +62,11 @@ json to_json(const Record& r) {
     j["worst"] = {{"index", r.worst->index},       {"got", r.worst->got},
                   {"expected", r.worst->expected}, {"error", r.worst->error},
                   {"bound", r.worst->bound},       {"reason", r.worst->reason}};
+  if (!r.name.empty()) j["name"] = r.name;
+  if (!r.parts.empty()) {
+    j["parts"] = json::array();
+    for (const Record& p : r.parts) j["parts"].push_back(to_json(p));
+  }
   return j;
 }
 
@@ -333,6 +333,7 @@ struct Row {
   Timing ours, first_pass, second_pass;
   std::vector<PeerFigure> peers;
   std::string shapes, attrs;
+  std::string data = "random regime of the op's domain (make_case, index 0, contiguous)";
 };
 
 std::string fmt_time(double s) {
@@ -447,12 +448,12 @@ json row_json(const Row& r, std::uint64_t seed, const std::string& build) {
             {"shapes", r.shapes},        {"attrs", r.attrs},
             {"dtype", dt_name(r.dtype)}, {"threads", r.threads},
             {"backend", r.backend},      {"variant", r.variant},
-            {"planted_bug", r.planted}};
+            {"planted_bug", r.planted},  {"kind", w.program ? "program" : "op"}};
   json ver = {{"before_timing", to_json(r.before)},
               {"seed", seed},
               {"threads", r.threads},
               {"build", build},
-              {"data", "random regime of the op's domain (make_case, index 0, contiguous)"},
+              {"data", r.data},
               {"method", r.method}};
   if (!r.rejected || r.rejected_at == "after timing") ver["after_timing"] = to_json(r.after);
   j["verification"] = ver;
@@ -543,6 +544,11 @@ std::string now_utc() {
   return buf;
 }
 
+std::string openblas_core() {
+  const char* core = openblas_get_corename();
+  return core ? core : "unknown";
+}
+
 json load_average() {
   double l[3] = {0, 0, 0};
   if (::getloadavg(l, 3) != 3) return nullptr;
@@ -558,6 +564,72 @@ std::string shapes_str(const std::vector<Shape>& s) {
   std::string out;
   for (std::size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + shape_str(s[i]);
   return out;
+}
+
+/// Times `ours` (two passes) with the peers in between — so that drift of the machine hits
+/// both — into row.first_pass, row.second_pass, row.ours and row.peers. `inputs`: what the C++
+/// peers get copies of.
+void time_with_peers(Row& row, const std::function<void()>& ours, const std::vector<Tensor>& inputs,
+                     const BenchOptions& o, PythonPeers* py) {
+  const Workload& w = *row.w;
+  const DType dtype = row.dtype;
+  const int threads = row.threads;
+  const std::string label = w.name + "/" + dt_name(dtype) + "/" + std::to_string(threads);
+  // With several threads, OpenBLAS's idle threads (ours or a peer's, in the Python process) spin
+  // for about 0.1 s after a call before they sleep: a pause between phases keeps one phase's
+  // spinning off the next one's cores.
+  auto settle = [threads] {
+    if (threads > 1) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  };
+  row.first_pass = time_it(label + "/ours", ours, o.min_time, o.repetitions);
+  settle();
+  const bool cpp = std::find(o.compare.begin(), o.compare.end(), "openblas") != o.compare.end();
+  if (cpp)
+    for (CppPeer& p : cpp_peers(w, dtype, threads, inputs)) {
+      PeerFigure f{p.name, p.form, "",
+                   time_it(label + "/" + p.name, p.run, o.min_time, o.repetitions)};
+      f.error = f.time.error;
+      row.peers.push_back(std::move(f));
+      settle();
+    }
+  std::vector<std::string> py_peers;
+  for (const char* p : {"numpy", "torch"})
+    if (std::find(o.compare.begin(), o.compare.end(), p) != o.compare.end()) py_peers.push_back(p);
+  if (!py_peers.empty()) {
+    json req = {{"cmd", "measure"},          {"op", w.op},         {"shapes", w.shapes},
+                {"dtype", dt_name(dtype)},   {"threads", threads}, {"peers", py_peers},
+                {"sample_time", o.min_time}, {"samples", 5}};
+    json attrs = json::object();
+    for (const auto& kv : w.attrs.values())
+      std::visit([&](const auto& x) { attrs[kv.first] = x; }, kv.second);
+    req["attrs"] = attrs;
+    std::optional<json> ans = py && py->available() ? py->ask(req) : std::nullopt;
+    for (const std::string& p : py_peers) {
+      PeerFigure f;
+      f.name = p;
+      if (!ans || !ans->contains(p)) {
+        f.error = py ? py->reason() : "the Python helper is not running";
+      } else {
+        const json& a = (*ans)[p];
+        if (a.contains("error")) {
+          f.error = a["error"].get<std::string>();
+        } else {
+          f.form = a.value("form", "");
+          f.time.samples = a["samples"].get<std::vector<double>>();
+          f.time.finish();
+          f.time.median = a["median_s"].get<double>();  // the helper's own median
+        }
+      }
+      row.peers.push_back(std::move(f));
+    }
+  }
+  if (!py_peers.empty()) settle();
+  row.second_pass = time_it(label + "/ours", ours, o.min_time, o.repetitions);
+  row.ours.samples = row.first_pass.samples;
+  row.ours.samples.insert(row.ours.samples.end(), row.second_pass.samples.begin(),
+                          row.second_pass.samples.end());
+  row.ours.error = row.first_pass.error + row.second_pass.error;
+  row.ours.finish();
 }
 
 /// One case: build, verify, time (ours, peers, ours again), verify again.
@@ -615,67 +687,80 @@ Row run_case(const Workload& w, const OpSpec& spec, const Implementation& impl, 
   if (row.before.verdict != Verdict::passed) return reject("before timing", row.before, "");
 
   // Timing: ours, the peers, ours again — so that drift of the machine hits both.
-  const std::string label = w.name + "/" + dt_name(dtype) + "/" + std::to_string(threads);
-  auto ours = [&impl, &call] { impl.forward(call); };
-  // With several threads, OpenBLAS's idle threads (ours or a peer's, in the Python process) spin
-  // for about 0.1 s after a call before they sleep: a pause between phases keeps one phase's
-  // spinning off the next one's cores.
-  auto settle = [threads] {
-    if (threads > 1) std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  };
-  row.first_pass = time_it(label + "/ours", ours, o.min_time, o.repetitions);
-  settle();
-  const bool cpp = std::find(o.compare.begin(), o.compare.end(), "openblas") != o.compare.end();
-  if (cpp)
-    for (CppPeer& p : cpp_peers(w, dtype, threads, c.inputs)) {
-      PeerFigure f{p.name, p.form, "",
-                   time_it(label + "/" + p.name, p.run, o.min_time, o.repetitions)};
-      f.error = f.time.error;
-      row.peers.push_back(std::move(f));
-      settle();
-    }
-  std::vector<std::string> py_peers;
-  for (const char* p : {"numpy", "torch"})
-    if (std::find(o.compare.begin(), o.compare.end(), p) != o.compare.end()) py_peers.push_back(p);
-  if (!py_peers.empty()) {
-    json req = {{"cmd", "measure"},          {"op", w.op},         {"shapes", w.shapes},
-                {"dtype", dt_name(dtype)},   {"threads", threads}, {"peers", py_peers},
-                {"sample_time", o.min_time}, {"samples", 5}};
-    json attrs = json::object();
-    for (const auto& kv : w.attrs.values())
-      std::visit([&](const auto& x) { attrs[kv.first] = x; }, kv.second);
-    req["attrs"] = attrs;
-    std::optional<json> ans = py && py->available() ? py->ask(req) : std::nullopt;
-    for (const std::string& p : py_peers) {
-      PeerFigure f;
-      f.name = p;
-      if (!ans || !ans->contains(p)) {
-        f.error = py ? py->reason() : "the Python helper is not running";
-      } else {
-        const json& a = (*ans)[p];
-        if (a.contains("error")) {
-          f.error = a["error"].get<std::string>();
-        } else {
-          f.form = a.value("form", "");
-          f.time.samples = a["samples"].get<std::vector<double>>();
-          f.time.finish();
-          f.time.median = a["median_s"].get<double>();  // the helper's own median
-        }
-      }
-      row.peers.push_back(std::move(f));
-    }
-  }
-  if (!py_peers.empty()) settle();
-  row.second_pass = time_it(label + "/ours", ours, o.min_time, o.repetitions);
-  row.ours.samples = row.first_pass.samples;
-  row.ours.samples.insert(row.ours.samples.end(), row.second_pass.samples.begin(),
-                          row.second_pass.samples.end());
-  row.ours.error = row.first_pass.error + row.second_pass.error;
-  row.ours.finish();
+  time_with_peers(
+      row, [&impl, &call] { impl.forward(call); }, c.inputs, o, py);
 
   // The output of the last timed iteration, verified again (and the guards around it).
   row.after = verifier->check(outs);
   if (std::string g = guards.check(c.inputs, outs); !g.empty())
+    return reject("after timing", row.after, g);
+  if (row.after.verdict != Verdict::passed) return reject("after timing", row.after, "");
+  if (!row.ours.error.empty() || row.ours.samples.empty())
+    return reject("after timing", row.after,
+                  "timing failed: " + (row.ours.error.empty() ? "no samples" : row.ours.error));
+  return row;
+}
+
+/// One program case (bench/programs.hpp): build, run and verify, time (ours, peers, ours
+/// again), verify the last timed run again — the op case's sequence, with the program's own
+/// check; the program's inputs are guarded as an op's are. `variants`: --variant op=name.
+Row run_program_case(const Workload& w, const std::map<std::string, std::string>& variants,
+                     DType dtype, int threads, const BenchOptions& o, PythonPeers* py) {
+  Row row;
+  row.w = &w;
+  row.dtype = dtype;
+  row.threads = threads;
+  row.backend = backend::optimized;
+  ProgramSetup setup{dtype, o.seed, {}};
+  for (const std::string& op : w.program_ops)
+    if (auto it = variants.find(op); it != variants.end()) {
+      setup.variants[op] = it->second;
+      row.variant += (row.variant.empty() ? "" : ",") + op + "=" + it->second;
+      const Implementation* impl = Registry::instance().find(op, backend::optimized, it->second);
+      row.planted = row.planted || (impl && impl->planted_bug);
+    }
+  row.shapes = shapes_str(w.shapes);
+  row.attrs = w.attrs.str();
+  opt::ThreadScope thread_scope(threads);
+
+  auto reject = [&](const char* when, Record& rec, std::string msg) {
+    row.rejected = true;
+    row.rejected_at = when;
+    if (rec.verdict == Verdict::passed) rec.verdict = Verdict::failed;
+    if (rec.message.empty()) rec.message = std::move(msg);
+    return row;
+  };
+  std::unique_ptr<Program> prog;
+  try {
+    prog = w.program(setup);
+  } catch (const std::exception& e) {
+    return reject("before timing", row.before,
+                  std::string("the program could not be set up: ") + e.what());
+  }
+  row.method = prog->method();
+  row.data = prog->data();
+  const std::vector<Tensor> inputs = prog->inputs();
+  const Guards guards(inputs, {});
+  try {
+    prog->run();
+    row.before = prog->verify();
+  } catch (const std::exception& e) {
+    return reject("before timing", row.before, std::string("the program threw: ") + e.what());
+  }
+  if (std::string g = guards.check(inputs, {}); !g.empty())
+    return reject("before timing", row.before, g);
+  if (row.before.verdict != Verdict::passed) return reject("before timing", row.before, "");
+
+  time_with_peers(
+      row, [&prog] { prog->run(); }, inputs, o, py);
+
+  // What the last timed run left, verified again.
+  try {
+    row.after = prog->verify();
+  } catch (const std::exception& e) {
+    return reject("after timing", row.after, std::string("the check threw: ") + e.what());
+  }
+  if (std::string g = guards.check(inputs, {}); !g.empty())
     return reject("after timing", row.after, g);
   if (row.after.verdict != Verdict::passed) return reject("after timing", row.after, "");
   if (!row.ours.error.empty() || row.ours.samples.empty())
@@ -705,24 +790,42 @@ int run_bench(const BenchOptions& o, std::FILE* out) {
   if (selected.empty()) throw Error("", {}, "no workload matches --op (see `bench --list`)");
 
   if (o.list) {
-    std::fprintf(out, "%s %s %s %s\n", pad("workload", 26).c_str(), pad("op", 12).c_str(),
+    std::fprintf(out, "%s %s %s %s\n", pad("workload", 26).c_str(), pad("op / program", 16).c_str(),
                  pad("dtypes", 16).c_str(), "C++ peers (--compare openblas)");
     for (const Workload* w : selected) {
       std::string dts, peers;
       for (DType d : w->dtypes) dts += (dts.empty() ? "" : ",") + dt_name(d);
+      if (w->max_threads > 0) dts += " ≤" + std::to_string(w->max_threads) + " thr";
       for (const std::string& p : w->cpp_peers) peers += (peers.empty() ? "" : ",") + p;
-      std::fprintf(out, "%s %s %s %s\n", pad(w->name, 26).c_str(), pad(w->op, 12).c_str(),
+      std::fprintf(out, "%s %s %s %s\n", pad(w->name, 26).c_str(), pad(w->op, 16).c_str(),
                    pad(dts, 16).c_str(), peers.empty() ? "—" : peers.c_str());
     }
     return 0;
   }
 
-  // Implementations per workload (a variant that an op lacks skips that op's workloads).
+  // --variant: a variant name (the op workloads that have it), or op=variant[,op=variant…]
+  // (the training check's form): per op, for op workloads and the programs that run the op.
+  const bool per_op = o.variant.find('=') != std::string::npos;
+  std::map<std::string, std::string> variants;
+  if (per_op) {
+    variants = parse_train_variants(o.variant);
+    for (const auto& [op, v] : variants)
+      if (!Registry::instance().find(op, o.backend, v))
+        throw Error(op, {}, "no " + o.backend + " variant '" + v + "' in this build");
+  }
+  // Implementations per workload (a variant that an op lacks skips that op's workloads; a
+  // program, which has none of its own, runs with the default or the per-op variants).
   std::vector<std::pair<const Workload*, const Implementation*>> plan;
   for (const Workload* w : selected) {
+    if (w->program) {
+      if (o.variant.empty() || per_op) plan.emplace_back(w, nullptr);
+      continue;
+    }
     const OpSpec* spec = SpecRegistry::instance().find(w->op);
     if (!spec) continue;  // not in this build's catalogue
-    const Implementation* impl = Registry::instance().find(w->op, o.backend, o.variant);
+    std::string variant = o.variant;
+    if (per_op) variant = variants.count(w->op) ? variants.at(w->op) : "";
+    const Implementation* impl = Registry::instance().find(w->op, o.backend, variant);
     if (impl) plan.emplace_back(w, impl);
   }
   if (plan.empty())
@@ -763,6 +866,12 @@ int run_bench(const BenchOptions& o, std::FILE* out) {
                "every time below was verified before and after timing on the timed buffers; "
                "ratios are peer time / our time (> 1: veritensor faster); timing floor %.2f ns\n",
                floor_ns);
+  // Which kernels OpenBLAS chose decides every GEMM figure (ours, the OpenBLAS peer's, and the
+  // Python peers', which inherit the environment): a forced OPENBLAS_CORETYPE=Haswell on an
+  // AVX-512 machine halves them (README "Benchmarks").
+  std::fprintf(out, "OpenBLAS kernels: %s%s\n", openblas_core().c_str(),
+               std::getenv("OPENBLAS_CORETYPE") ? " (OPENBLAS_CORETYPE set in the environment)"
+                                                : " (detected)");
   if (py) {
     if (!py->available())
       std::fprintf(out, "python peers: unavailable — %s\n", py->reason().c_str());
@@ -777,12 +886,16 @@ int run_bench(const BenchOptions& o, std::FILE* out) {
   std::vector<Row> rows;
   int rejected = 0;
   for (const auto& [w, impl] : plan) {
-    const OpSpec& spec = *SpecRegistry::instance().find(w->op);
     std::vector<DType> dts = o.dtypes.empty() ? w->dtypes : o.dtypes;
     for (DType dt : dts) {
-      if (std::find(impl->dtypes.begin(), impl->dtypes.end(), dt) == impl->dtypes.end()) continue;
+      if (impl ? std::find(impl->dtypes.begin(), impl->dtypes.end(), dt) == impl->dtypes.end()
+               : dt != DType::f32 && dt != DType::f64)
+        continue;
       for (int t : o.threads) {
-        Row r = run_case(*w, spec, *impl, dt, t, o, py ? &*py : nullptr);
+        if (w->max_threads > 0 && t > w->max_threads) continue;
+        Row r = impl ? run_case(*w, *SpecRegistry::instance().find(w->op), *impl, dt, t, o,
+                                py ? &*py : nullptr)
+                     : run_program_case(*w, variants, dt, t, o, py ? &*py : nullptr);
         print_row(out, r, peers_shown);
         std::fflush(out);
         rejected += r.rejected;
@@ -816,6 +929,10 @@ int run_bench(const BenchOptions& o, std::FILE* out) {
               {"finished", finished},
               {"machine",
                {{"hardware_threads", std::thread::hardware_concurrency()},
+                {"openblas_core", openblas_core()},
+                {"openblas_coretype_env", std::getenv("OPENBLAS_CORETYPE")
+                                              ? json(std::getenv("OPENBLAS_CORETYPE"))
+                                              : json(nullptr)},
                 {"load_average_start", load_start},
                 {"load_average_end", load_average()}}},
               {"min_time_s", o.min_time},
@@ -862,6 +979,31 @@ int run_bench(const BenchOptions& o, std::FILE* out) {
                                                                    "running")));
   }
   return rejected ? 1 : 0;
+}
+
+GatedTime measure_gated(const Workload& w, const std::string& variant, DType dtype, int threads,
+                        double min_time, int repetitions, std::uint64_t seed) {
+  const OpSpec* spec = SpecRegistry::instance().find(w.op);
+  if (!spec) throw Error(w.op, {}, "no spec in this build");
+  const Implementation* impl = Registry::instance().find(w.op, backend::optimized, variant);
+  if (!impl)
+    throw Error(w.op, {},
+                "no optimized implementation" + (variant.empty() ? "" : " of variant " + variant));
+  BenchOptions o;
+  o.min_time = min_time;
+  o.repetitions = repetitions;
+  o.seed = seed;
+  const Row r = run_case(w, *spec, *impl, dtype, threads, o, nullptr);
+  GatedTime g;
+  const Record& rec = r.rejected && r.before.verdict != Verdict::passed ? r.before : r.after;
+  g.timed = !r.rejected;
+  g.verdict = verdict_name(rec.verdict);
+  if (r.rejected) g.rejected = r.rejected_at + ": " + rec.message;
+  g.median_s = r.rejected ? 0 : r.ours.median;
+  g.max_error = rec.max_error;
+  g.bound = rec.budget;
+  g.unit = rec.unit;
+  return g;
 }
 
 }  // namespace vt::bench

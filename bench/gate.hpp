@@ -13,8 +13,11 @@
 #pragma once
 
 #include "bench/options.hpp"
+#include "bench/workloads.hpp"
 
+#include <cstdint>
 #include <cstdio>
+#include <string>
 
 namespace vt::bench {
 
@@ -22,5 +25,22 @@ namespace vt::bench {
 /// was rejected. Throws vt::Error for bad options (no workload matches, unknown variant) and
 /// for output files it cannot write.
 int run_bench(const BenchOptions& opts, std::FILE* out);
+
+/// What one gated case found (measure_gated).
+struct GatedTime {
+  bool timed = false;               // verified before and after timing, and timed
+  std::string verdict;              // "passed", else the verdict of the check that failed
+  std::string rejected;             // "" or "before timing" / "after timing": the message
+  double median_s = 0;              // the median over both timing passes (timed only)
+  double max_error = 0, bound = 0;  // the last check's, in the class's unit
+  std::string unit;
+};
+
+/// One case exactly as `veritensor bench` runs it (verify on the buffers it times, time, verify
+/// again), without peers: for the tuner (bench/tune.hpp), which sets the parallel parameters
+/// before calling it. `variant` "": the optimized backend's default. Throws vt::Error when the
+/// op has no spec or no such implementation.
+GatedTime measure_gated(const Workload& w, const std::string& variant, DType dtype, int threads,
+                        double min_time, int repetitions, std::uint64_t seed);
 
 }  // namespace vt::bench

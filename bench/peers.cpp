@@ -159,9 +159,55 @@ std::vector<CppPeer> typed_peers(const Workload& w, int threads, const std::vect
                                    x[0].data<double>(), k, x[1].data<double>(), k, 1.0, py, n);
                    }});
   }
+  if (want("openblas") && w.op == "linear_fwd_bwd") {
+    // The program by hand: y = x·Wᵀ + b (bias rows + gemm, beta = 1), L = Σ y, then for the
+    // output gradient g = ones: x.grad = g·W, W.grad = gᵀ·x (two gemms), b.grad = column sums
+    // of g. Every buffer is its own and allocated once (g filled each call, as the engine does).
+    const int b = static_cast<int>(w.shapes[0][0]), k = static_cast<int>(w.shapes[0][1]),
+              n = static_cast<int>(w.shapes[1][0]);
+    Tensor y = buffer(static_cast<std::int64_t>(b) * n),
+           g = buffer(static_cast<std::int64_t>(b) * n);
+    Tensor gx = buffer(static_cast<std::int64_t>(b) * k),
+           gw = buffer(static_cast<std::int64_t>(n) * k), gb = buffer(n), loss = buffer(1);
+    out.push_back(
+        {"openblas",
+         std::string(f32 ? "cblas_sgemm" : "cblas_dgemm") +
+             " ×3 (y = x·Wᵀ + b; x.grad = g·W; W.grad = gᵀ·x) + loops (Σy, g = 1, b.grad)",
+         [x, y, g, gx, gw, gb, loss, b, k, n] {
+           T* py = y.data<T>();
+           T* pg = g.data<T>();
+           const T* px = x[0].data<T>();
+           const T* pw = x[1].data<T>();
+           const T* bias = x[2].data<T>();
+           for (int r = 0; r < b; ++r) std::memcpy(py + r * n, bias, sizeof(T) * n);
+           T* pgx = gx.data<T>();
+           T* pgw = gw.data<T>();
+           if constexpr (std::is_same_v<T, float>)
+             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, b, n, k, 1.0f, px, k, pw, k, 1.0f,
+                         py, n);
+           else
+             cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, b, n, k, 1.0, px, k, pw, k, 1.0,
+                         py, n);
+           loss.data<T>()[0] = loop_sum(py, static_cast<std::int64_t>(b) * n);
+           loop_fill(pg, static_cast<std::int64_t>(b) * n, T(1));
+           if constexpr (std::is_same_v<T, float>) {
+             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, b, k, n, 1.0f, pg, n, pw, k,
+                         0.0f, pgx, k);
+             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, k, b, 1.0f, pg, n, px, k, 0.0f,
+                         pgw, k);
+           } else {
+             cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, b, k, n, 1.0, pg, n, pw, k, 0.0,
+                         pgx, k);
+             cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, k, b, 1.0, pg, n, px, k, 0.0,
+                         pgw, k);
+           }
+           loop_sum_axis0(pg, gb.data<T>(), b, n);
+         }});
+  }
   if (want("loop")) {
     if (w.op == "zeros" || w.op == "full") {
-      const std::int64_t n = shape_numel(w.attrs.get_ints("shape"));
+      const std::vector<std::int64_t>& dims = w.attrs.get_ints("shape");
+      const std::int64_t n = shape_numel(Shape(dims.begin(), dims.end()));
       const T v = w.op == "full" ? static_cast<T>(w.attrs.get_real("value")) : T(0);
       Tensor c = buffer(n);
       out.push_back({"loop", "for i: p[i] = v", [c, n, v] { loop_fill(c.data<T>(), n, v); }});

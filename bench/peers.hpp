@@ -1,5 +1,6 @@
 // bench/peers.hpp — what `veritensor bench` compares its figures with, in the same run.
-// What it is: the C++ peers (OpenBLAS's cblas_?gemm called directly; a plain single-thread
+// What it is: the C++ peers (OpenBLAS's cblas_?gemm called directly — for linear forward and
+// backward, the three gemms and loops written out by hand; a plain single-thread
 // C++ loop, issue 8's "bare loop"; memcpy of the same byte traffic for the copy bandwidth), each
 // a callable timed by Google Benchmark like our own code; and PythonPeers, one long-lived
 // /usr/bin/python3 running bench/peers.py (NumPy, PyTorch, and the matplotlib plot).

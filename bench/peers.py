@@ -15,6 +15,9 @@ Timing follows perf-baselines.md: 2 warm-up calls, a repeat count chosen so that
 at least sample_time, K samples, the median per call reported (time.perf_counter_ns). Inputs are
 uniform in [-4, 4) in the requested dtype; outputs are preallocated and written with out= (or an
 in-place copy_/fill_) wherever the library has such a form.
+The program workloads (linear_fwd_bwd, mlp_step, autograd_*) follow perf-baselines.md's forms
+(grads set to None each call); NumPy has a hand-written form for linear_fwd_bwd only ("n/a: no
+autograd" for the others).
 What it is not: verified, and not a general benchmark suite — only the ops the workloads name.
 """
 import ctypes
@@ -130,6 +133,28 @@ def numpy_case(op, shapes, attrs, dtype):
             np.add(out, x[2], out=out)
 
         return linear, "np.matmul(x, W.T, out=y); np.add(y, b, out=y)"
+    if op == "linear_fwd_bwd":
+        # Forward and backward written by hand (NumPy has no autograd): y = x·Wᵀ + b, L = Σy,
+        # g = ones, x.grad = g·W, W.grad = gᵀ·x, b.grad = Σ_rows g — preallocated out= forms.
+        bsz, n = shapes[0][0], shapes[1][0]
+        y = np.empty((bsz, n), dtype)
+        g = np.empty((bsz, n), dtype)
+        gx, gw, gb = np.empty_like(x[0]), np.empty_like(x[1]), np.empty_like(x[2])
+        wt = x[1].T
+
+        def linear_fwd_bwd():
+            np.matmul(x[0], wt, out=y)
+            np.add(y, x[2], out=y)
+            y.sum()
+            g.fill(1)
+            np.matmul(g, x[1], out=gx)
+            np.matmul(g.T, x[0], out=gw)
+            np.sum(g, axis=0, out=gb)
+
+        return linear_fwd_bwd, ("y = x@W.T + b; y.sum(); g = 1; gx = g@W; gW = g.T@x; "
+                                "gb = g.sum(0) (out= forms)")
+    if op in ("mlp_step", "autograd_mul_sum", "autograd_chain"):
+        return None, "n/a: no autograd"
     return None, f"no NumPy form for {op}"
 
 
@@ -169,6 +194,75 @@ def torch_case(op, shapes, attrs, dtype):
                 f(x[0], x[1], x[2])
 
         return linear, "F.linear(x, W, b) under no_grad"
+    if op == "linear_fwd_bwd":
+        # perf-baselines.md's "fwd+bwd" row: grads set to None, forward, .sum().backward(); x, W
+        # and b all require grad, as the leaves of ours do.
+        lin = torch.nn.Linear(shapes[0][1], shapes[1][0])
+        with torch.no_grad():
+            lin.weight.copy_(x[1])
+            lin.bias.copy_(x[2])
+        xs = x[0].clone().requires_grad_(True)
+
+        def linear_fwd_bwd():
+            xs.grad = None
+            lin.zero_grad(set_to_none=True)
+            lin(xs).sum().backward()
+
+        return linear_fwd_bwd, "nn.Linear; grads = None; lin(x).sum().backward() (x requires grad)"
+    if op == "mlp_step":
+        # The training check's network and hyper-parameters (verify/harness/training.cpp:
+        # kSgd*, kAdam*), perf-baselines.md's form: zero_grad(set_to_none=True), forward,
+        # CrossEntropyLoss (mean), backward, optimizer step; the single-tensor optimizer loop
+        # (foreach=False), as ours updates one parameter at a time.
+        torch.manual_seed(0)
+        dims = attrs.get("layers", [784, 256, 128, 10])
+        layers = []
+        for i in range(len(dims) - 1):
+            layers.append(torch.nn.Linear(dims[i], dims[i + 1]))
+            if i + 2 < len(dims):
+                layers.append(torch.nn.ReLU())
+        model = torch.nn.Sequential(*layers).to(getattr(torch, dtype))
+        loss_fn = torch.nn.CrossEntropyLoss()
+        if attrs.get("optimizer") == "adam":
+            opt = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
+                                   weight_decay=0, foreach=False)
+            form = "Adam(lr=1e-3, foreach=False)"
+        else:
+            opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, dampening=0,
+                                  weight_decay=5e-4, nesterov=False, foreach=False)
+            form = "SGD(lr=0.05, momentum=0.9, weight_decay=5e-4, foreach=False)"
+        xb = x[0] / 4  # uniform in [-1, 1), as the training check's data
+        yb = torch.randint(0, dims[-1], (shapes[0][0],))
+
+        def mlp_step():
+            opt.zero_grad(set_to_none=True)
+            loss_fn(model(xb), yb).backward()
+            opt.step()
+
+        return mlp_step, ("nn.Sequential(Linear, ReLU, …); zero_grad(set_to_none=True); "
+                          "CrossEntropyLoss()(model(x), y).backward(); " + form + ".step()")
+    if op == "autograd_mul_sum":
+        xs, ws = x[0].requires_grad_(True), x[1].requires_grad_(True)
+
+        def mul_sum():
+            xs.grad = None
+            ws.grad = None
+            (xs * ws).sum().backward()
+
+        return mul_sum, "grads = None; (x*w).sum().backward()"
+    if op == "autograd_chain":
+        xs = x[0].requires_grad_(True)
+        pairs = int(attrs.get("pairs", 50))
+
+        def chain():
+            xs.grad = None
+            h = xs
+            for _ in range(pairs):
+                h = h * 1.01
+                h = h + 0.01
+            h.sum().backward()
+
+        return chain, f"grads = None; {pairs} × (h = h*1.01; h = h+0.01); h.sum().backward()"
     return None, f"no PyTorch form for {op}"
 
 

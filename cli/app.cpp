@@ -1,5 +1,5 @@
-// cli/app.cpp — the `veritensor` command's subcommands (list, verify, eval, golden, fuzz, bench):
-// their options (CLI11), the checks of their arguments, and running them. What it is:
+// cli/app.cpp — the `veritensor` command's subcommands (list, verify, eval, golden, fuzz, bench,
+// tune): their options (CLI11), the checks of their arguments, and running them. What it is:
 // parse_command_line (no side effects beyond reading the file system to check that a report's
 // directory exists) and execute (cli/app.hpp). What it is not: main() — cli/main.cpp prints errors
 // and maps them to exit codes — nor any verification logic.
@@ -8,6 +8,7 @@
 #include "core/npy.hpp"
 #include "core/registry.hpp"
 #include "optimized/core/parallel.hpp"
+#include "optimized/core/tuning.hpp"
 #include "verify/harness/golden.hpp"
 #include "verify/harness/report.hpp"
 #include "verify/harness/runner.hpp"
@@ -103,8 +104,10 @@ int cmd_list(bool check, bool verbose) {
     std::printf("%-12s has implementations but no spec\n", op.c_str());
     ++missing;
   }
+  std::printf("\nparallel parameters: %s (`veritensor tune --show`)\n",
+              opt::profile_status().c_str());
   std::printf(
-      "\nf/b/2 = forward/backward (VJP)/second order (double backward); ✓ implemented, — "
+      "f/b/2 = forward/backward (VJP)/second order (double backward); ✓ implemented, — "
       "promised by the spec but absent, · not promised, MISSING no implementation at all\n");
   if (check && missing) {
     std::fprintf(stderr, "veritensor list --check: %d promised implementation(s) missing\n",
@@ -429,11 +432,46 @@ Invocation parse_command_line(const std::vector<std::string>& args) {
   bench_cmd->add_option("--seed", bo.seed, "seed of the input values")->capture_default_str();
   bench_cmd->add_flag("--list", bo.list, "list the workloads and exit");
 
+  // tune (bench/tune.hpp)
+  auto* tune_cmd = app.add_subcommand(
+      "tune",
+      "search each op family's parallel threshold (and grain) for this machine, every candidate "
+      "verified before its timing counts; write the profile the library loads at start");
+  bench::TuneOptions& to = inv.tune;
+  std::vector<std::string> tune_families, tune_sizes;
+  tune_cmd->add_option("--family", tune_families,
+                       "families, comma-separated: elementwise, reduction, softmax, creation, "
+                       "shape (default: elementwise,reduction)");
+  tune_cmd->add_option("--threads", to.threads, "thread count (default: the process's)")
+      ->check(CLI::Range(1, 1024));
+  tune_cmd
+      ->add_option("--max-iterations", to.max_iterations, "candidates measured per family at most")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100000));
+  tune_cmd->add_option("--history", to.history_path, "append one JSON line per iteration here");
+  tune_cmd->add_option("--profile-out", to.profile_out,
+                       "profile to write (default: $XDG_CONFIG_HOME/veritensor/profile.json or "
+                       "~/.config/veritensor/profile.json)");
+  tune_cmd->add_option("--markdown", to.markdown_path,
+                       "write the default-vs-tuned table as markdown");
+  tune_cmd->add_option("--min-time", to.min_time, "seconds per timing repetition")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0001, 600.0));
+  tune_cmd->add_option("--sizes", tune_sizes,
+                       "elements per workload, comma-separated (default: 10000,100000,1000000)");
+  tune_cmd->add_option("--variant", to.variant,
+                       "implementation variant timed (default: the backend's default)");
+  tune_cmd->add_flag("--show", to.show,
+                     "print the profile in force and every family's parameters; no search");
+  tune_cmd->add_option("--check", to.check_path,
+                       "validate a profile file and print what it sets; no search");
+
   const std::string argv0 = args.empty() ? "veritensor" : args[0];
   opts.program = std::filesystem::path(argv0).filename().string();
   golden_opts.program = opts.program;
   fz.program = opts.program;
   bo.program = opts.program;
+  to.program = opts.program;
   std::vector<const char*> argv{argv0.c_str()};
   for (std::size_t i = 1; i < args.size(); ++i) argv.push_back(args[i].c_str());
   try {
@@ -508,6 +546,35 @@ Invocation parse_command_line(const std::vector<std::string>& args) {
       }
     return inv;
   }
+  if (*tune_cmd) {
+    inv.command = Command::tune;
+    to.families = split_commas(tune_families);
+    for (const std::string& f : to.families)
+      if (!opt::parse_family(f))
+        throw Error("", {},
+                    "--family: unknown family '" + f +
+                        "' (elementwise, reduction, softmax, creation, shape)");
+    for (const std::string& t : split_commas(tune_sizes)) {
+      std::size_t used = 0;
+      long long n = 0;
+      try {
+        n = std::stoll(t, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used != t.size() || n < 1 || n > 100000000)
+        throw Error("", {}, "--sizes takes element counts from 1 to 10^8 (got '" + t + "')");
+      to.sizes.push_back(n);
+    }
+    for (const std::string& p : {to.history_path, to.profile_out, to.markdown_path})
+      if (!p.empty()) {
+        auto parent = std::filesystem::path(p).parent_path();
+        if (!parent.empty() && !std::filesystem::is_directory(parent))
+          throw Error("", {},
+                      "cannot write " + p + ": directory " + parent.string() + " does not exist");
+      }
+    return inv;
+  }
   if (*eval) {
     inv.command = Command::eval;
     ev.grad_output = split_commas(eval_grad_out);
@@ -570,6 +637,10 @@ int execute(const Invocation& inv) {
       return cmd_eval(e.op, e.attrs, e.backend, e.variant, e.in, e.out, e.dtype, e.grad_output,
                       e.out_grads);
     }
+    case Command::tune:
+      if (!bench::tune_runner())
+        throw Error("", {}, "this binary was built without the benchmarks (vt_bench)");
+      return bench::tune_runner()(inv.tune, stdout);
     case Command::bench:
       if (!bench::bench_runner())
         throw Error("", {}, "this binary was built without the benchmarks (vt_bench)");

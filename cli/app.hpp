@@ -11,6 +11,7 @@
 #pragma once
 
 #include "bench/options.hpp"
+#include "bench/tune.hpp"
 #include "fuzz/properties/properties.hpp"
 #include "verify/harness/golden.hpp"
 #include "verify/harness/runner.hpp"
@@ -22,7 +23,7 @@
 
 namespace vt::cli {
 
-enum class Command { none, list, verify, eval, golden, fuzz, bench };
+enum class Command { none, list, verify, eval, golden, fuzz, bench, tune };
 
 struct ListArgs {
   bool check = false;    // exit 1 when a promised implementation is missing
@@ -57,6 +58,7 @@ struct Invocation {
   verify::GoldenOptions golden;
   fuzz::FuzzOptions fuzz;
   bench::BenchOptions bench;  // --op/--dtype/--threads/--compare split at commas and checked
+  bench::TuneOptions tune;    // --family/--sizes split at commas and checked
 };
 
 /// args[0] is the program name (as in argv; repro lines name its file name), the rest the

@@ -4,7 +4,8 @@
 What it is: the generator of the seed files named seed-* in fuzz/corpus/<target>/: for npy,
 valid .npy files of every dtype, both orders, formats 1.0/2.0/3.0, 0-d and empty arrays (NumPy's
 np.save and hand-built headers) plus every malformed kind of tests/bad-input/make.py; for attrs,
-ledger and cli, typical and broken inputs in each target's input format (fuzz/README.md).
+ledger, cli and profile, typical and broken inputs in each target's input format
+(fuzz/README.md).
 Files the fuzzer found and that were kept after `-merge=1` are the other entries; this script
 never deletes them. Deterministic; run with Debian's /usr/bin/python3 (NumPy 1.24).
 What it is not: a fuzzer, or the test that replays the corpora (replay_main.cpp, CTest).
@@ -151,13 +152,50 @@ def cli_seeds() -> dict:
         "fuzz.txt": ["fuzz", "--op", "sum,soft*", "--property", "*", "--backend", "optimized",
                      "--time", "5", "--seed", "3", "--cases", "10", "--max-size", "20", "-v"],
         "fuzz_reproduce.txt": ["fuzz", "--reproduce", "BchpbuISgQm", "--save", "d", "--list"],
+        "tune.txt": ["tune", "--family", "elementwise,reduction", "--threads", "2",
+                     "--max-iterations", "5", "--sizes", "1000,10000", "--min-time", "0.01",
+                     "--history", "h.jsonl", "--profile-out", "p.json", "--markdown", "t.md"],
+        "tune_show.txt": ["tune", "--show"],
+        "tune_check.txt": ["tune", "--check", "p.json"],
+        "tune_bad_family.txt": ["tune", "--family", "elementwize"],
+        "tune_bad_sizes.txt": ["tune", "--sizes", "10,-1"],
     }
     return {k: b"\0".join(a.encode() for a in v) for k, v in cmds.items()}
 
 
+def profile_seeds() -> dict:
+    # the raw profile text (fuzz/libfuzzer/profile.cpp): valid ones and every malformed kind of
+    # tests/bad-input/make.py.
+    out = {
+        "full.json": b'{"veritensor_profile": 1, "machine": {"cpu": "x", "threads": 2}, '
+                     b'"families": {"elementwise": {"parallel_threshold": 65536, "grain": 32768}, '
+                     b'"reduction": {"parallel_threshold": "never", "grain": 4096}, '
+                     b'"softmax": {"parallel_threshold": 0}, "creation": {}, "shape": {}, '
+                     b'"loss": {"parallel_threshold": 4611686018427387904}, "optim": {}, '
+                     b'"matmul": {"parallel_threshold": 1}}}\n',
+        "minimal.json": b'{"veritensor_profile": 1}',
+        "no_families.json": b'{"veritensor_profile": 1, "machine": {}}',
+        "nested_machine.json": b'{"veritensor_profile": 1, "machine": {"a": [1, {"b": null}], '
+                               b'"c": "\\u00e9"}, "families": {}}',
+        "dup_keys.json": b'{"veritensor_profile": 1, "families": {"elementwise": '
+                         b'{"grain": 64, "grain": 128}}}',
+        "big_int.json": b'{"veritensor_profile": 1, "families": {"optim": '
+                        b'{"parallel_threshold": 99999999999999999999999}}}',
+        "exp_int.json": b'{"veritensor_profile": 1, "families": {"optim": '
+                        b'{"parallel_threshold": 1e3}}}',
+        "neg_zero.json": b'{"veritensor_profile": 1, "families": {"optim": '
+                         b'{"parallel_threshold": -0}}}',
+    }
+    for name, data in bad.text_files().items():
+        if name.startswith("profile_"):
+            out["bad_" + name] = data
+    return out
+
+
 def main() -> int:
     for target, seeds in [("npy", npy_seeds()), ("attrs", attrs_seeds()),
-                          ("ledger", ledger_seeds()), ("cli", cli_seeds())]:
+                          ("ledger", ledger_seeds()), ("cli", cli_seeds()),
+                          ("profile", profile_seeds())]:
         d = os.path.join(CORPUS, target)
         os.makedirs(d, exist_ok=True)
         for name, data in seeds.items():

@@ -25,7 +25,7 @@ std::vector<Tensor> prepare_elementwise(const std::vector<Tensor>& inputs, const
 /// Dimensions of out and inputs after broadcasting and merging; strides in elements.
 template <std::size_t N>
 struct LoopNest {
-  Shape shape;  // merged shape, innermost last
+  Shape shape;          // merged shape, innermost last
   Strides out_strides;  // Strides, not std::vector: inline storage, no allocation per call
   std::array<Strides, N> in_strides;
 };
@@ -88,18 +88,19 @@ void elementwise(const Tensor& out_t, const std::array<Tensor, N>& in_t, F f) {
   };
 
   if (nd == 1) {
-    parallel_for(inner, kElementwiseGrain, [&](std::int64_t, std::int64_t b, std::int64_t e) {
-      run_inner(b, e, 0, std::array<std::int64_t, N>{});
-    });
+    parallel_for(Family::elementwise, inner, grain(Family::elementwise),
+                 [&](std::int64_t, std::int64_t b, std::int64_t e) {
+                   run_inner(b, e, 0, std::array<std::int64_t, N>{});
+                 });
     return;
   }
   // Outer dimensions: iterate rows, parallel over rows.
   std::int64_t rows = 1;
   for (std::size_t d = 0; d + 1 < nd; ++d) rows *= nest.shape[d];
-  const std::int64_t grain =
-      std::max<std::int64_t>(1, kElementwiseGrain / std::max<std::int64_t>(inner, 1));
+  const std::int64_t row_grain =
+      std::max<std::int64_t>(1, grain(Family::elementwise) / std::max<std::int64_t>(inner, 1));
   parallel_for(
-      rows, grain,
+      Family::elementwise, rows, row_grain,
       [&](std::int64_t, std::int64_t rb, std::int64_t re) {
         for (std::int64_t r = rb; r < re; ++r) {
           std::int64_t rem = r, obase = 0;
@@ -123,7 +124,7 @@ void elementwise_call(OpCall& c, const char* op) {
   Tensor& out = c.outputs.at(0);
   std::vector<Tensor> ins = prepare_elementwise(c.inputs, out, op);
   std::array<Tensor, N> arr;
-  for (std::size_t k = 0; k < N; ++k) arr[k] = ins.at(k);
+  for (std::size_t k = 0; k < N; ++k) arr[k] = std::move(ins.at(k));
   switch (out.dtype()) {
     case DType::f32:
       elementwise<float, N>(out, arr, F<float>{});

@@ -1,6 +1,7 @@
 // optimized/core/parallel.cpp — a small persistent pool on std::thread, std::mutex and
 // std::condition_variable: primitives ThreadSanitizer understands (OpenMP's libgomp is not one of
-// them). What it is not: work stealing; chunks are handed out by one atomic counter.
+// them), and parallel_for on it. What it is not: work stealing (chunks are handed out by one
+// atomic counter), nor the per-family parameters and the profile (tuning.cpp).
 #include "optimized/core/parallel.hpp"
 
 #include "core/sanitizers.hpp"
@@ -143,29 +144,10 @@ class Pool {
 thread_local bool Pool::in_worker = false;
 thread_local bool in_parallel_region = false;
 
-std::atomic<std::int64_t>& threshold_ref() {
-  static std::atomic<std::int64_t> t{env_int("VERITENSOR_PARALLEL_THRESHOLD", 262144)};
-  return t;
-}
-
-}  // namespace
-
-int num_threads() { return Pool::instance().threads(); }
-void set_num_threads(int n) { Pool::instance().set_threads(n); }
-std::int64_t parallel_threshold() { return threshold_ref().load(); }
-void set_parallel_threshold(std::int64_t elements) {
-  threshold_ref().store(elements < 0 ? 0 : elements);
-}
-
-std::int64_t chunk_count(std::int64_t n, std::int64_t grain) {
-  if (n <= 0) return 0;
-  if (grain < 1) grain = 1;
-  return (n + grain - 1) / grain;
-}
-
-void parallel_for(std::int64_t n, std::int64_t grain,
-                  const std::function<void(std::int64_t, std::int64_t, std::int64_t)>& body,
-                  std::int64_t work) {
+/// The loop itself, with the threshold already chosen.
+void run_chunks(std::int64_t n, std::int64_t grain, std::int64_t threshold,
+                const std::function<void(std::int64_t, std::int64_t, std::int64_t)>& body,
+                std::int64_t work) {
   if (n <= 0) return;
   if (grain < 1) grain = 1;
   const std::int64_t chunks = chunk_count(n, grain);
@@ -175,7 +157,7 @@ void parallel_for(std::int64_t n, std::int64_t grain,
   };
   if (work < 0) work = n;
   Pool& pool = Pool::instance();
-  if (chunks == 1 || pool.threads() == 1 || work < parallel_threshold() || Pool::in_worker ||
+  if (chunks == 1 || pool.threads() == 1 || work < threshold || Pool::in_worker ||
       in_parallel_region) {
     for (std::int64_t c = 0; c < chunks; ++c) chunk_fn(c);
     return;
@@ -188,6 +170,30 @@ void parallel_for(std::int64_t n, std::int64_t grain,
     throw;
   }
   in_parallel_region = false;
+}
+
+}  // namespace
+
+int num_threads() { return Pool::instance().threads(); }
+void set_num_threads(int n) { Pool::instance().set_threads(n); }
+
+std::int64_t chunk_count(std::int64_t n, std::int64_t grain) {
+  if (n <= 0) return 0;
+  if (grain < 1) grain = 1;
+  return (n + grain - 1) / grain;
+}
+
+void parallel_for(Family f, std::int64_t n, std::int64_t grain,
+                  const std::function<void(std::int64_t, std::int64_t, std::int64_t)>& body,
+                  std::int64_t work) {
+  run_chunks(n, grain, parallel_threshold(f), body, work);
+}
+
+void parallel_for(std::int64_t n, std::int64_t grain,
+                  const std::function<void(std::int64_t, std::int64_t, std::int64_t)>& body,
+                  std::int64_t work) {
+  const std::int64_t o = parallel_threshold();
+  run_chunks(n, grain, o >= 0 ? o : kDefaultParallelThreshold, body, work);
 }
 
 }  // namespace vt::opt

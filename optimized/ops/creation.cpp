@@ -30,9 +30,10 @@ void generate(const Tensor& out, F value_at) {
     return;
   }
   T* const o = out.data<T>();
-  parallel_for(n, kElementwiseGrain, [&](std::int64_t, std::int64_t b, std::int64_t e) {
-    for (std::int64_t i = b; i < e; ++i) o[i] = value_at(i);
-  });
+  parallel_for(Family::creation, n, kElementwiseGrain,
+               [&](std::int64_t, std::int64_t b, std::int64_t e) {
+                 for (std::int64_t i = b; i < e; ++i) o[i] = value_at(i);
+               });
 }
 
 template <class F>
@@ -169,7 +170,7 @@ void convert(const Tensor& out, const Tensor& in) {
     }
   };
   if (nd == 1) {
-    parallel_for(inner, kElementwiseGrain,
+    parallel_for(Family::creation, inner, kElementwiseGrain,
                  [&](std::int64_t, std::int64_t b, std::int64_t e) { run_inner(b, e, 0, 0); });
     return;
   }
@@ -178,7 +179,7 @@ void convert(const Tensor& out, const Tensor& in) {
   const std::int64_t grain =
       std::max<std::int64_t>(1, kElementwiseGrain / std::max<std::int64_t>(inner, 1));
   parallel_for(
-      rows, grain,
+      Family::creation, rows, grain,
       [&](std::int64_t, std::int64_t rb, std::int64_t re) {
         for (std::int64_t r = rb; r < re; ++r) {
           std::int64_t rem = r, obase = 0, ibase = 0;

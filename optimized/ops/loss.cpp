@@ -108,7 +108,7 @@ void mse_typed(OpCall& c, Reduction r) {
     const bool direct = out.is_contiguous();
     Tensor res = direct ? out : Tensor::empty(out.shape(), out.dtype());
     T* y = res.data<T>();
-    parallel_for(n, kGrain, [&](std::int64_t, std::int64_t b, std::int64_t e) {
+    parallel_for(Family::loss, n, kGrain, [&](std::int64_t, std::int64_t b, std::int64_t e) {
       for (std::int64_t i = b; i < e; ++i) {
         const T d = x[i] - t[i];
         y[i] = d * d;
@@ -118,7 +118,7 @@ void mse_typed(OpCall& c, Reduction r) {
     return;
   }
   std::vector<T> partial(static_cast<std::size_t>(chunk_count(n, kGrain)), T(-0.0));
-  parallel_for(n, kGrain, [&](std::int64_t chunk, std::int64_t b, std::int64_t e) {
+  parallel_for(Family::loss, n, kGrain, [&](std::int64_t chunk, std::int64_t b, std::int64_t e) {
     alignas(64) T buf[kBlock];
     T s = T(-0.0);
     for (std::int64_t b0 = b; b0 < e; b0 += kBlock) {
@@ -175,7 +175,7 @@ void mse_vjp_typed(BackwardCall& bc, Reduction r) {
   T* px = rx.defined() ? rx.data<T>() : nullptr;
   T* pt = rt.defined() ? rt.data<T>() : nullptr;
   if (!px && !pt) return;  // neither gradient wanted
-  parallel_for(n, kGrain, [&](std::int64_t, std::int64_t b, std::int64_t e) {
+  parallel_for(Family::loss, n, kGrain, [&](std::int64_t, std::int64_t b, std::int64_t e) {
     for (std::int64_t i = b; i < e; ++i) {
       const T v = ((x[i] - t[i]) * norm) * (elementwise ? g[i] : g[0]);
       if (px) px[i] = v;
@@ -401,7 +401,7 @@ void ce_typed(OpCall& c, Reduction r, bool probs) {
   std::vector<char> ok(static_cast<std::size_t>(N), 1);
   if (C > 0)
     parallel_for(
-        N, std::max<std::int64_t>(1, kGrain / C),
+        Family::loss, N, std::max<std::int64_t>(1, kGrain / C),
         [&](std::int64_t, std::int64_t b, std::int64_t e) {
           std::vector<T> buf(static_cast<std::size_t>(C));
           for (std::int64_t n = b; n < e; ++n) {
@@ -479,7 +479,7 @@ void ce_vjp_typed(BackwardCall& bc, Reduction r, bool probs) {
   const std::int64_t count = probs ? N : counted(k);
   if (C > 0)
     parallel_for(
-        N, std::max<std::int64_t>(1, kGrain / C),
+        Family::loss, N, std::max<std::int64_t>(1, kGrain / C),
         [&](std::int64_t, std::int64_t b, std::int64_t e) {
           for (std::int64_t n = b; n < e; ++n) {
             const T* xr = x + n * C;

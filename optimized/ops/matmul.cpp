@@ -324,7 +324,8 @@ void matmul_typed(const Tensor& a_t, const Tensor& b_t, const Tensor& out_t) {
     const auto grain = static_cast<std::int64_t>(std::max(1.0, kBlasSingleThread / mnk));
     const double work = std::min(mnk * static_cast<double>(batch), 1e18);
     parallel_for(
-        batch, grain, [&](std::int64_t, std::int64_t p0, std::int64_t p1) { run(p0, p1); },
+        Family::matmul, batch, grain,
+        [&](std::int64_t, std::int64_t p0, std::int64_t p1) { run(p0, p1); },
         static_cast<std::int64_t>(work));
   } else {
     run(0, batch);

@@ -114,38 +114,40 @@ void sgd_step_typed(OpCall& c) {
   // PyTorch's scalars rounded to T; 1 − dampening is a Python float (double) first.
   const T lr_t = static_cast<T>(lr), mu_t = static_cast<T>(mu), wd_t = static_cast<T>(wd);
   const T keep_t = static_cast<T>(1 - damp);
-  parallel_for(b.in[0].numel(), kGrain, [&](std::int64_t, std::int64_t lo, std::int64_t hi) {
-    for (std::int64_t at = lo; at < hi; at += kBlock) {
-      const std::int64_t n = std::min(kBlock, hi - at);
-      const T *pb = p + at, *gb = g + at, *bb = buf + at;
-      T r[2][kBlock];  // new parameter, new buffer
-      for (std::int64_t k = 0; k < n; ++k) {
-        const T gp = decay ? gb[k] + wd_t * pb[k] : gb[k];
-        const T bn = !momentum ? bb[k] : first ? gp : bb[k] * mu_t + keep_t * gp;
-        const T d = !momentum ? gp : nesterov ? gp + mu_t * bn : bn;
-        r[0][k] = pb[k] - lr_t * d;
-        r[1][k] = bn;
-      }
-      int bad = 0;
-      for (std::int64_t k = 0; k < n; ++k) bad |= nonfinite(r[0][k]) | nonfinite(r[1][k]);
-      if (bad) {
-        for (std::int64_t k = 0; k < n; ++k) {
-          if (!nonfinite(r[0][k]) && !nonfinite(r[1][k])) continue;
-          // The reference's formula in W from the T inputs, each result rounded once.
-          W gw = W(gb[k]);
-          if (decay) gw = gw + W(wd) * W(pb[k]);
-          W bw = W(bb[k]), dw = gw;
-          if (momentum) {
-            bw = first ? gw : W(mu) * bw + (W(1) - W(damp)) * gw;
-            dw = nesterov ? gw + W(mu) * bw : bw;
-          }
-          r[0][k] = static_cast<T>(W(pb[k]) - W(lr) * dw);
-          r[1][k] = static_cast<T>(bw);
-        }
-      }
-      store(out, r, at, n);
-    }
-  });
+  parallel_for(Family::optim, b.in[0].numel(), kGrain,
+               [&](std::int64_t, std::int64_t lo, std::int64_t hi) {
+                 for (std::int64_t at = lo; at < hi; at += kBlock) {
+                   const std::int64_t n = std::min(kBlock, hi - at);
+                   const T *pb = p + at, *gb = g + at, *bb = buf + at;
+                   T r[2][kBlock];  // new parameter, new buffer
+                   for (std::int64_t k = 0; k < n; ++k) {
+                     const T gp = decay ? gb[k] + wd_t * pb[k] : gb[k];
+                     const T bn = !momentum ? bb[k] : first ? gp : bb[k] * mu_t + keep_t * gp;
+                     const T d = !momentum ? gp : nesterov ? gp + mu_t * bn : bn;
+                     r[0][k] = pb[k] - lr_t * d;
+                     r[1][k] = bn;
+                   }
+                   int bad = 0;
+                   for (std::int64_t k = 0; k < n; ++k)
+                     bad |= nonfinite(r[0][k]) | nonfinite(r[1][k]);
+                   if (bad) {
+                     for (std::int64_t k = 0; k < n; ++k) {
+                       if (!nonfinite(r[0][k]) && !nonfinite(r[1][k])) continue;
+                       // The reference's formula in W from the T inputs, each result rounded once.
+                       W gw = W(gb[k]);
+                       if (decay) gw = gw + W(wd) * W(pb[k]);
+                       W bw = W(bb[k]), dw = gw;
+                       if (momentum) {
+                         bw = first ? gw : W(mu) * bw + (W(1) - W(damp)) * gw;
+                         dw = nesterov ? gw + W(mu) * bw : bw;
+                       }
+                       r[0][k] = static_cast<T>(W(pb[k]) - W(lr) * dw);
+                       r[1][k] = static_cast<T>(bw);
+                     }
+                   }
+                   store(out, r, at, n);
+                 }
+               });
   b.finish();
 }
 
@@ -175,43 +177,45 @@ void adam_step_typed(OpCall& c) {
   const T* m0 = b.in[2].data<T>();
   const T* v0 = b.in[3].data<T>();
   T* const out[3] = {b.out[0].data<T>(), b.out[1].data<T>(), b.out[2].data<T>()};
-  parallel_for(b.in[0].numel(), kGrain, [&](std::int64_t, std::int64_t lo, std::int64_t hi) {
-    for (std::int64_t at = lo; at < hi; at += kBlock) {
-      const std::int64_t n = std::min(kBlock, hi - at);
-      const T *pb = p + at, *gb = g + at, *mb = m0 + at, *vb = v0 + at;
-      T r[3][kBlock];  // new parameter, exp_avg, exp_avg_sq
-      for (std::int64_t k = 0; k < n; ++k) {
-        const T gp = coupled ? gb[k] + wd_t * pb[k] : gb[k];
-        const T m = small_weight ? mb[k] + w_t * (gp - mb[k]) : gp - (gp - mb[k]) * rest_t;
-        const T v = vb[k] * beta2_t + (c2_t * gp) * gp;
-        const T pp = kDecoupled ? pb[k] * decay_t : pb[k];
-        const T denom = std::sqrt(v) / bias_correction2_sqrt + eps_t;
-        r[0][k] = pp - step_size * (m / denom);
-        r[1][k] = m;
-        r[2][k] = v;
-      }
-      int bad = 0;
-      for (std::int64_t k = 0; k < n; ++k)
-        bad |= nonfinite(r[0][k]) | nonfinite(r[1][k]) | nonfinite(r[2][k]);
-      if (bad) {
-        for (std::int64_t k = 0; k < n; ++k) {
-          if (!nonfinite(r[0][k]) && !nonfinite(r[1][k]) && !nonfinite(r[2][k])) continue;
-          // The reference's formula in W from the T inputs (the moments unrounded), each result
-          // rounded once; the scalars step_size, c2s, eps and the decay as the T path uses them.
-          W gw = W(gb[k]);
-          if (coupled) gw = gw + W(wd) * W(pb[k]);
-          const W mw = W(beta1) * W(mb[k]) + (W(1) - W(beta1)) * gw;
-          const W vw = W(beta2) * W(vb[k]) + (W(1) - W(beta2)) * gw * gw;
-          const W ppw = kDecoupled ? W(pb[k]) * W(decay_t) : W(pb[k]);
-          const W denw = sqrtq(vw) / W(bias_correction2_sqrt) + W(eps_t);
-          r[0][k] = static_cast<T>(ppw - W(step_size) * (mw / denw));
-          r[1][k] = static_cast<T>(mw);
-          r[2][k] = static_cast<T>(vw);
+  parallel_for(
+      Family::optim, b.in[0].numel(), kGrain, [&](std::int64_t, std::int64_t lo, std::int64_t hi) {
+        for (std::int64_t at = lo; at < hi; at += kBlock) {
+          const std::int64_t n = std::min(kBlock, hi - at);
+          const T *pb = p + at, *gb = g + at, *mb = m0 + at, *vb = v0 + at;
+          T r[3][kBlock];  // new parameter, exp_avg, exp_avg_sq
+          for (std::int64_t k = 0; k < n; ++k) {
+            const T gp = coupled ? gb[k] + wd_t * pb[k] : gb[k];
+            const T m = small_weight ? mb[k] + w_t * (gp - mb[k]) : gp - (gp - mb[k]) * rest_t;
+            const T v = vb[k] * beta2_t + (c2_t * gp) * gp;
+            const T pp = kDecoupled ? pb[k] * decay_t : pb[k];
+            const T denom = std::sqrt(v) / bias_correction2_sqrt + eps_t;
+            r[0][k] = pp - step_size * (m / denom);
+            r[1][k] = m;
+            r[2][k] = v;
+          }
+          int bad = 0;
+          for (std::int64_t k = 0; k < n; ++k)
+            bad |= nonfinite(r[0][k]) | nonfinite(r[1][k]) | nonfinite(r[2][k]);
+          if (bad) {
+            for (std::int64_t k = 0; k < n; ++k) {
+              if (!nonfinite(r[0][k]) && !nonfinite(r[1][k]) && !nonfinite(r[2][k])) continue;
+              // The reference's formula in W from the T inputs (the moments unrounded), each result
+              // rounded once; the scalars step_size, c2s, eps and the decay as the T path uses
+              // them.
+              W gw = W(gb[k]);
+              if (coupled) gw = gw + W(wd) * W(pb[k]);
+              const W mw = W(beta1) * W(mb[k]) + (W(1) - W(beta1)) * gw;
+              const W vw = W(beta2) * W(vb[k]) + (W(1) - W(beta2)) * gw * gw;
+              const W ppw = kDecoupled ? W(pb[k]) * W(decay_t) : W(pb[k]);
+              const W denw = sqrtq(vw) / W(bias_correction2_sqrt) + W(eps_t);
+              r[0][k] = static_cast<T>(ppw - W(step_size) * (mw / denw));
+              r[1][k] = static_cast<T>(mw);
+              r[2][k] = static_cast<T>(vw);
+            }
+          }
+          store(out, r, at, n);
         }
-      }
-      store(out, r, at, n);
-    }
-  });
+      });
   b.finish();
 }
 
@@ -228,7 +232,7 @@ void clip_grad_norm_typed(OpCall& c) {
   // Σ g² in W: each product is exact there (24·2 ≤ 53, 53·2 ≤ 113 bits, no over/underflow), per
   // chunk, the chunk partials added in chunk order.
   std::vector<W> partial(static_cast<std::size_t>(chunk_count(n, kGrain)), W(0));
-  parallel_for(n, kGrain, [&](std::int64_t chunk, std::int64_t lo, std::int64_t hi) {
+  parallel_for(Family::optim, n, kGrain, [&](std::int64_t chunk, std::int64_t lo, std::int64_t hi) {
     W s = 0;
     for (std::int64_t i = lo; i < hi; ++i) s += W(g[i]) * W(g[i]);
     partial[static_cast<std::size_t>(chunk)] = s;
@@ -243,7 +247,7 @@ void clip_grad_norm_typed(OpCall& c) {
   // float64 in double when coef is a normal double, else (norms above ~2^1000) in W.
   const bool in_double = std::is_same_v<T, float> || !(coef < W(0x1p-1000));
   const double coef_d = static_cast<double>(coef);
-  parallel_for(n, kGrain, [&](std::int64_t, std::int64_t lo, std::int64_t hi) {
+  parallel_for(Family::optim, n, kGrain, [&](std::int64_t, std::int64_t lo, std::int64_t hi) {
     if (in_double) {
       for (std::int64_t i = lo; i < hi; ++i)
         out[i] = static_cast<T>(static_cast<double>(g[i]) * coef_d);

@@ -41,10 +41,9 @@
 namespace vt::opt {
 namespace {
 
-constexpr std::int64_t kBlock = 4096;   // elements per partial sum of a long row
-constexpr std::int64_t kGrain = 32768;  // elements of work per parallel chunk
-constexpr std::int64_t kTile = 256;     // columns accumulated together
-constexpr std::int64_t kNarrow = 16;    // fewer columns than this are transposed into rows
+constexpr std::int64_t kBlock = 4096;  // elements per partial sum of a long row
+constexpr std::int64_t kTile = 256;    // columns accumulated together
+constexpr std::int64_t kNarrow = 16;   // fewer columns than this are transposed into rows
 
 // ---- terms of a sum (what is added per element) -----------------------------------------------
 
@@ -85,7 +84,7 @@ void sum_rows(const T* x, std::int64_t rows, std::int64_t n, Make make, T* res) 
   const std::int64_t nb = (n + kBlock - 1) / kBlock;
   if (nb == 1) {
     parallel_for(
-        rows, std::max<std::int64_t>(1, kGrain / n),
+        Family::reduction, rows, std::max<std::int64_t>(1, grain(Family::reduction) / n),
         [&](std::int64_t, std::int64_t b, std::int64_t e) {
           for (std::int64_t r = b; r < e; ++r) res[r] = lanes_sum(x + r * n, n, make(r));
         },
@@ -94,7 +93,7 @@ void sum_rows(const T* x, std::int64_t rows, std::int64_t n, Make make, T* res) 
   }
   std::vector<T> part(static_cast<std::size_t>(rows * nb));
   parallel_for(
-      rows * nb, std::max<std::int64_t>(1, kGrain / kBlock),
+      Family::reduction, rows * nb, std::max<std::int64_t>(1, grain(Family::reduction) / kBlock),
       [&](std::int64_t, std::int64_t b, std::int64_t e) {
         for (std::int64_t it = b; it < e; ++it) {
           const std::int64_t r = it / nb, begin = it % nb * kBlock;
@@ -117,7 +116,8 @@ void sum_columns(const T* x, std::int64_t outer, std::int64_t n, std::int64_t in
                  T* res) {
   const std::int64_t tiles = (inner + kTile - 1) / kTile;
   parallel_for(
-      outer * tiles, std::max<std::int64_t>(1, kGrain / (n * kTile)),
+      Family::reduction, outer * tiles,
+      std::max<std::int64_t>(1, grain(Family::reduction) / (n * kTile)),
       [&](std::int64_t, std::int64_t b, std::int64_t e) {
         alignas(64) T acc[kTile];
         for (std::int64_t it = b; it < e; ++it) {
@@ -183,7 +183,8 @@ void extreme_rows(const T* x, std::int64_t rows, std::int64_t n, T* res) {
   const std::int64_t nb = (n + kBlock - 1) / kBlock;
   std::vector<T> part(static_cast<std::size_t>(rows * nb));
   parallel_for(
-      rows * nb, std::max<std::int64_t>(1, kGrain / std::min(n, kBlock)),
+      Family::reduction, rows * nb,
+      std::max<std::int64_t>(1, grain(Family::reduction) / std::min(n, kBlock)),
       [&](std::int64_t, std::int64_t b, std::int64_t e) {
         for (std::int64_t it = b; it < e; ++it) {
           const std::int64_t r = it / nb, begin = it % nb * kBlock;
@@ -204,7 +205,8 @@ template <class T, bool kMax>
 void extreme_columns(const T* x, std::int64_t outer, std::int64_t n, std::int64_t inner, T* res) {
   const std::int64_t tiles = (inner + kTile - 1) / kTile;
   parallel_for(
-      outer * tiles, std::max<std::int64_t>(1, kGrain / (n * kTile)),
+      Family::reduction, outer * tiles,
+      std::max<std::int64_t>(1, grain(Family::reduction) / (n * kTile)),
       [&](std::int64_t, std::int64_t b, std::int64_t e) {
         alignas(64) T acc[kTile];
         for (std::int64_t it = b; it < e; ++it) {
@@ -227,7 +229,7 @@ void extreme_columns(const T* x, std::int64_t outer, std::int64_t n, std::int64_
 template <class T>
 void argmax_rows(const T* x, std::int64_t rows, std::int64_t n, std::int64_t* res) {
   parallel_for(
-      rows, std::max<std::int64_t>(1, kGrain / n),
+      Family::reduction, rows, std::max<std::int64_t>(1, grain(Family::reduction) / n),
       [&](std::int64_t, std::int64_t b, std::int64_t e) {
         for (std::int64_t r = b; r < e; ++r) {
           const T* row = x + r * n;
@@ -501,7 +503,7 @@ void per_element(const Tensor& x_t, const std::vector<std::int64_t>& axes, const
   const std::int64_t len = s[nd - 1], xi = xs[nd - 1], gi = gs[nd - 1], ji = js[nd - 1];
   const std::int64_t rows = total / len;
   parallel_for(
-      rows, std::max<std::int64_t>(1, kGrain / len),
+      Family::reduction, rows, std::max<std::int64_t>(1, grain(Family::reduction) / len),
       [&](std::int64_t, std::int64_t rb, std::int64_t re) {
         for (std::int64_t r = rb; r < re; ++r) {
           std::int64_t rem = r, xo = 0, go = 0, j0 = 0;

@@ -141,7 +141,7 @@ void copy_engine(const T* src, T* dst, std::vector<Dim> m, std::int64_t numel) {
       std::max<std::int64_t>(1, kSegment / std::max<std::int64_t>(unit_elems, 1));
 
   parallel_for(
-      outer * per, grain,
+      Family::shape, outer * per, grain,
       [&](std::int64_t, std::int64_t ub, std::int64_t ue) {
         // Unravel the first unit's outer index once, then step an odometer.
         std::vector<std::int64_t> idx(outer_nd, 0);

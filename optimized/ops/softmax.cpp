@@ -117,7 +117,7 @@ void softmax_contiguous(const T* x, std::int64_t outer, std::int64_t len, std::i
                         T* y) {
   if (inner == 1) {
     parallel_for(
-        outer, std::max<std::int64_t>(1, kGrain / len),
+        Family::softmax, outer, std::max<std::int64_t>(1, kGrain / len),
         [&](std::int64_t, std::int64_t b, std::int64_t e) {
           for (std::int64_t r = b; r < e; ++r) softmax_row<T, kLog>(x + r * len, len, y + r * len);
         },
@@ -126,7 +126,7 @@ void softmax_contiguous(const T* x, std::int64_t outer, std::int64_t len, std::i
   }
   const std::int64_t tiles = (inner + kTile - 1) / kTile;
   parallel_for(
-      outer * tiles, std::max<std::int64_t>(1, kGrain / (len * kTile)),
+      Family::softmax, outer * tiles, std::max<std::int64_t>(1, kGrain / (len * kTile)),
       [&](std::int64_t, std::int64_t b, std::int64_t e) {
         for (std::int64_t it = b; it < e; ++it) {
           const std::int64_t o = it / tiles, k0 = it % tiles * kTile;
@@ -216,7 +216,7 @@ void vjp_contiguous(const T* y, const T* g, std::int64_t outer, std::int64_t len
                     std::int64_t inner, T* gx) {
   if (inner == 1) {
     parallel_for(
-        outer, std::max<std::int64_t>(1, kGrain / len),
+        Family::softmax, outer, std::max<std::int64_t>(1, kGrain / len),
         [&](std::int64_t, std::int64_t b, std::int64_t e) {
           for (std::int64_t r = b; r < e; ++r)
             vjp_row<T, kLog>(y + r * len, g + r * len, len, gx + r * len);
@@ -226,7 +226,7 @@ void vjp_contiguous(const T* y, const T* g, std::int64_t outer, std::int64_t len
   }
   const std::int64_t tiles = (inner + kTile - 1) / kTile;
   parallel_for(
-      outer * tiles, std::max<std::int64_t>(1, kGrain / (len * kTile)),
+      Family::softmax, outer * tiles, std::max<std::int64_t>(1, kGrain / (len * kTile)),
       [&](std::int64_t, std::int64_t b, std::int64_t e) {
         for (std::int64_t it = b; it < e; ++it) {
           const std::int64_t o = it / tiles, k0 = it % tiles * kTile;

@@ -90,7 +90,7 @@ def npy_files() -> dict:
 
 
 def text_files() -> dict:
-    """name → bytes: non-.npy bad inputs (a ledger, golden manifests)."""
+    """name → bytes: non-.npy bad inputs (a ledger, golden manifests, tuning profiles)."""
     return {
         "ledger_wrong_fields.txt": b"# a ledger\nexp optimized loop float32 ulp\n",
         "ledger_bad_number.txt": b"exp optimized loop float32 ulp banana\n",
@@ -100,6 +100,24 @@ def text_files() -> dict:
         "golden_malformed/manifest.json": b'{"format": 1, "cases": [{"id": ',
         "golden_not_object/manifest.json": b"[1, 2, 3]\n",
         "golden_empty/.keep": b"",
+        # tuning profiles (optimized/core/tuning.hpp), read by `veritensor tune --check FILE`
+        'profile_empty.json': b'',
+        'profile_truncated.json': b'{"veritensor_profile": 1, "families": {"elementwise": {"parallel_threshold": 65',
+        'profile_not_object.json': b'[1, 2]\n',
+        'profile_no_version.json': b'{"families": {}}\n',
+        'profile_wrong_version.json': b'{"veritensor_profile": 2, "families": {}}\n',
+        'profile_unknown_family.json': b'{"veritensor_profile": 1, "families": {"elementwize": {"parallel_threshold": 4096}}}\n',
+        'profile_negative_threshold.json': b'{"veritensor_profile": 1, "families": {"reduction": {"parallel_threshold": -5}}}\n',
+        'profile_fractional_threshold.json': b'{"veritensor_profile": 1, "families": {"elementwise": {"parallel_threshold": 1.5}}}\n',
+        'profile_string_threshold.json': b'{"veritensor_profile": 1, "families": {"elementwise": {"parallel_threshold": "big"}}}\n',
+        'profile_grain_not_multiple.json': b'{"veritensor_profile": 1, "families": {"elementwise": {"grain": 100}}}\n',
+        'profile_grain_zero.json': b'{"veritensor_profile": 1, "families": {"reduction": {"grain": 0}}}\n',
+        'profile_grain_not_tunable.json': b'{"veritensor_profile": 1, "families": {"softmax": {"grain": 4096}}}\n',
+        'profile_family_not_object.json': b'{"veritensor_profile": 1, "families": {"shape": 4096}}\n',
+        'profile_unknown_field.json': b'{"veritensor_profile": 1, "families": {"loss": {"threshold": 4096}}}\n',
+        # found by fuzz/libfuzzer/profile.cpp: a number beyond double escaped as out_of_range
+        'profile_number_overflow.json': b'{"veritensor_profile": 1, "families": {"optim": {"parallel_threshold": 1e999}}}\n',
+        'profile_valid.json': b'{"veritensor_profile": 1, "machine": {"cpu": "test"}, "families": {"elementwise": {"parallel_threshold": 65536, "grain": 16384}, "reduction": {"parallel_threshold": "never"}}}\n',
     }
 
 

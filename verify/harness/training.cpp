@@ -769,6 +769,43 @@ Trajectory reference_from(const Trajectory& o, const Tensor& x_hp) {
   return t;
 }
 
+/// The name of optimizer-state tensor j of parameter i in the reports ("buf:W1", "m:b2", "v:W3").
+std::string state_name(bool adam, std::size_t i, std::size_t j) {
+  return std::string(adam ? (j ? "v:" : "m:") : "buf:") + kParamNames[i];
+}
+
+/// The local check's comparisons (teacher forcing): the loss, new parameters and new optimizer
+/// state of the optimized step `o` against those of the reference step `q` taken from the same
+/// state p̂_t, under the one-step bounds (E(loss) = loss_bound, the rest in `e`). Updates util
+/// and worst; returns the number of values compared.
+std::int64_t compare_local(const Trajectory& o, const Trajectory& q, const hp_t& loss_bound,
+                           const Errors& e, bool adam, double& util, std::string& worst) {
+  compare(o.loss, q.loss, Vec{loss_bound}, "loss", util, worst, nullptr);
+  std::int64_t n = 1;
+  for (std::size_t i = 0; i < q.params.size(); ++i) {
+    compare(o.params[i].value(), q.params[i].value(), e.p[i], kParamNames[i], util, worst, nullptr);
+    n += q.params[i].value().numel();
+    for (std::size_t j = 0; j < q.state[i].size(); ++j) {
+      compare(o.state[i][j], q.state[i][j], e.s[i][j], state_name(adam, i, j), util, worst,
+              nullptr);
+      n += q.state[i][j].numel();
+    }
+  }
+  return n;
+}
+
+/// Throws vt::Error unless every entry names an op of the MLP and a variant of it in this build.
+void check_variants(const std::map<std::string, std::string>& variants) {
+  for (const auto& [op, v] : variants) {
+    if (op != "linear" && op != "relu" && op != "cross_entropy" && op != "sgd_step" &&
+        op != "adam_step")
+      throw Error(op, {},
+                  "--variant: the MLP uses linear, relu, cross_entropy, sgd_step and adam_step");
+    if (!Registry::instance().find(op, backend::optimized, v))
+      throw Error(op, {}, "no optimized variant '" + v + "' in this build");
+  }
+}
+
 std::string fmt_g(double v) {
   char b[32];
   std::snprintf(b, sizeof b, "%.3g", v);
@@ -825,14 +862,7 @@ TrainReport run_training_check(const TrainOptions& opts, std::FILE* out) {
   for (DType d : opts.dtypes)
     if (d != DType::f32 && d != DType::f64)
       throw Error("training", {}, "--dtype takes float32 and/or float64");
-  for (const auto& [op, v] : opts.variants) {
-    if (op != "linear" && op != "relu" && op != "cross_entropy" && op != "sgd_step" &&
-        op != "adam_step")
-      throw Error(op, {},
-                  "--variant: the MLP uses linear, relu, cross_entropy, sgd_step and adam_step");
-    if (!Registry::instance().find(op, backend::optimized, v))
-      throw Error(op, {}, "no optimized variant '" + v + "' in this build");
-  }
+  check_variants(opts.variants);
 
   const Data data = make_data(opts.seed, opts.batch);
   TrainReport rep;
@@ -943,26 +973,19 @@ TrainReport run_training_check(const TrainOptions& opts, std::FILE* out) {
           row.local_loss_err =
               static_cast<double>(bmp::abs(load_hp(opt[k].loss, {}) - load_hp(q.loss, {})));
           row.local_loss_bound = static_cast<double>(an.loc.loss);
-          compare(opt[k].loss, q.loss, Vec{an.loc.loss}, "loss", row.local_utilisation,
-                  row.local_worst, nullptr);
+          compare_local(opt[k], q, an.loc.loss, an.loc_state, adam, row.local_utilisation,
+                        row.local_worst);
           for (std::size_t i = 0; i < ref.params.size(); ++i) {
             const Tensor& pr = ref.params[i].value();
             compare(opt[k].params[i].value(), pr, err[k].p[i], kParamNames[i], row.utilisation,
                     row.worst, &row.divergence);
-            compare(opt[k].params[i].value(), q.params[i].value(), an.loc_state.p[i],
-                    kParamNames[i], row.local_utilisation, row.local_worst, nullptr);
             row.local_divergence = std::max(
                 row.local_divergence, rel_diff(opt[k].params[i].value(), q.params[i].value(), pr));
             row.propagated_divergence =
                 std::max(row.propagated_divergence, rel_diff(q.params[i].value(), pr, pr));
-            for (std::size_t j = 0; j < ref.state[i].size(); ++j) {
-              const std::string name =
-                  std::string(adam ? (j ? "v:" : "m:") : "buf:") + kParamNames[i];
-              compare(opt[k].state[i][j], ref.state[i][j], err[k].s[i][j], name, row.utilisation,
-                      row.worst, nullptr);
-              compare(opt[k].state[i][j], q.state[i][j], an.loc_state.s[i][j], name,
-                      row.local_utilisation, row.local_worst, nullptr);
-            }
+            for (std::size_t j = 0; j < ref.state[i].size(); ++j)
+              compare(opt[k].state[i][j], ref.state[i][j], err[k].s[i][j], state_name(adam, i, j),
+                      row.utilisation, row.worst, nullptr);
           }
         } catch (const Error& ex) {
           if (run.passed) run.message = ex.what();
@@ -1039,6 +1062,99 @@ TrainReport run_training_check(const TrainOptions& opts, std::FILE* out) {
                  rep.passed() ? "passed" : "FAILED", rep.runs.size(), rep.seconds);
   }
   return rep;
+}
+
+// ---- one step, for the benchmark (TrainingStep) ---------------------------------------------
+
+struct TrainingStep::Impl {
+  bool adam = false;
+  DType dtype = DType::f32;
+  Data data;
+  Trajectory start;  // the optimized state p̂_t the timed step starts from (after step 1)
+  Trajectory cur;    // the last run(): the step from `start`
+  bool ran = false;
+  // The local check's float128 side, computed by the first check() and kept: the reference
+  // step from `start` and the one-step bounds (it depends on `start` only, never on run()).
+  bool analysed = false;
+  RefStep q;
+  hp_t loss_bound = 0;
+  Errors bound_state;
+};
+
+TrainingStep::TrainingStep(std::uint64_t seed, std::int64_t batch, const std::string& optimizer,
+                           DType dtype, const std::map<std::string, std::string>& variants)
+    : impl_(std::make_unique<Impl>()) {
+  if (batch < 1) throw Error("training", {}, "the batch must be at least 1");
+  if (optimizer != "sgd" && optimizer != "adam")
+    throw Error("training", {}, "unknown optimizer '" + optimizer + "' (sgd, adam)");
+  if (dtype != DType::f32 && dtype != DType::f64)
+    throw Error("training", {}, "the MLP step runs in float32 or float64");
+  check_variants(variants);
+  Impl& m = *impl_;
+  m.adam = optimizer == "adam";
+  m.dtype = dtype;
+  m.data = make_data(seed, batch);
+  // The timed step is step 2, from the optimized state after one step of the same optimizer
+  // (with the same variants). Adam: step 1 starts from m = v = 0, where the moment updates are
+  // plain scalings of g and the bias corrections are at their most extreme; from step 2 on m and
+  // v are nonzero, which is the step a training loop (and PyTorch's timed loop) repeats. SGD:
+  // step 1 initialises the momentum buffer (buf = g + wd·p, PyTorch's first step), step 2 runs
+  // the full momentum update μ·buf + g + wd·p.
+  m.start = make_trajectory(m.data, false, dtype, variants, m.adam);
+  forward_backward(m.start, m.data.y);
+  update(m.start, m.adam, 1);
+  m.cur = m.start;
+}
+
+TrainingStep::~TrainingStep() = default;
+
+void TrainingStep::run() {
+  Impl& m = *impl_;
+  m.ran = false;
+  // Restoring the starting state: fresh leaves over the same parameter values (so no gradient
+  // accumulates across iterations: PyTorch's zero_grad(set_to_none=True)) and the same state
+  // tensors. update() writes new tensors and never into these, so this is a pointer swap.
+  for (std::size_t i = 0; i < m.start.params.size(); ++i)
+    m.cur.params[i] = ag::Variable(m.start.params[i].value(), true);
+  m.cur.state = m.start.state;
+  forward_backward(m.cur, m.data.y);
+  update(m.cur, m.adam, 2);
+  m.ran = true;
+}
+
+StepCheck TrainingStep::check() const {
+  Impl& m = *impl_;
+  if (!m.ran) throw Error("training", {}, "TrainingStep::check() before a complete run()");
+  if (!m.analysed) {
+    // The local analysis of training.cpp at the starting state: one reference step q from p̂
+    // (converted exactly to float128), and E = 0 at p̂ propagated through the step.
+    m.q.t = reference_from(m.start, m.data.x.to(DType::hp));
+    reference_step(m.q, m.data.y, m.adam, 2);
+    m.bound_state = zero_errors(m.data.init, m.adam);
+    const std::vector<StepErrors> se = propagate_step(m.q, m.data.y, {&m.bound_state}, m.dtype);
+    propagate_update(m.q, m.adam, 2, se, {&m.bound_state}, m.dtype);
+    m.loss_bound = se[0].loss;
+    m.analysed = true;
+  }
+  StepCheck c;
+  c.loss_err = static_cast<double>(bmp::abs(load_hp(m.cur.loss, {}) - load_hp(m.q.t.loss, {})));
+  c.loss_bound = static_cast<double>(m.loss_bound);
+  c.elements =
+      compare_local(m.cur, m.q.t, m.loss_bound, m.bound_state, m.adam, c.utilisation, c.worst);
+  c.passed = c.utilisation <= 1;
+  if (!c.passed)
+    c.message = c.worst + " exceeds its one-step bound (utilisation " + fmt_g(c.utilisation) + ")";
+  return c;
+}
+
+std::vector<Tensor> TrainingStep::inputs() const {
+  const Impl& m = *impl_;
+  std::vector<Tensor> t = {m.start.x, m.data.y};
+  for (std::size_t i = 0; i < m.start.params.size(); ++i) {
+    t.push_back(m.start.params[i].value());
+    for (const Tensor& s : m.start.state[i]) t.push_back(s);
+  }
+  return t;
 }
 
 std::vector<RowResult> training_rows(const TrainReport& rep) {

@@ -14,7 +14,8 @@
 //  - cumulative: E carried from step 1 against the reference trajectory — a worst-case
 //    envelope that loses meaning after a few steps (reported as "vacuous from step").
 // The check fails (exit 1) when the loss or any parameter / optimizer-state element leaves
-// either bound. The rules are written beside their code in training.cpp.
+// either bound. The rules are written beside their code in training.cpp. TrainingStep exposes one
+// step and its local check to `veritensor bench` (the MLP training-step workloads).
 // What it is not: a per-op check (runner.hpp, gradcheck.hpp) or a training library.
 #pragma once
 
@@ -23,6 +24,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -91,6 +93,48 @@ TrainReport run_training_check(const TrainOptions& opts, std::FILE* out);
 
 /// The command that reruns one run.
 std::string train_repro_command(const TrainOptions& opts, const TrainRun& run);
+
+/// What the local one-step check found for the last TrainingStep::run().
+struct StepCheck {
+  bool passed = true;
+  double utilisation = 0;  // max over loss, new parameters and new state of |t̂' − q'| / E_loc(t')
+  std::string worst;       // where it is largest ("loss", "W1[17,3]", "v:b2[4]")
+  double loss_err = 0, loss_bound = 0;  // |L̂ − L_ref(p̂)| and its one-step bound
+  std::int64_t elements = 0;            // values compared (the loss, parameters and state)
+  std::string message;                  // why it failed
+};
+
+/// One optimizer step of the training check's MLP — its network, data (make_data: `batch`
+/// samples), initial values, hyper-parameters and per-op variants — as `veritensor bench` times
+/// it (bench/programs.cpp). The starting state is the optimized state after one step of the same
+/// optimizer (why: training.cpp, TrainingStep's constructor); run() takes step 2 from it —
+/// forward, cross_entropy (mean), backward, update of every parameter — through the autograd
+/// engine with the optimized backend, the same computation every time; check() holds the last
+/// run's loss, parameters and optimizer state to the local (teacher-forcing) one-step bound of
+/// the training check: one float128 reference step from the same state, E = 0 there, every op
+/// charged its spec's class bound (computed by the first check() and kept).
+class TrainingStep {
+ public:
+  /// optimizer "sgd" or "adam"; dtype float32 or float64; variants as TrainOptions::variants.
+  /// Throws vt::Error for bad arguments.
+  TrainingStep(std::uint64_t seed, std::int64_t batch, const std::string& optimizer, DType dtype,
+               const std::map<std::string, std::string>& variants = {});
+  ~TrainingStep();
+  TrainingStep(const TrainingStep&) = delete;
+  TrainingStep& operator=(const TrainingStep&) = delete;
+
+  /// The timed call: one step from the starting state.
+  void run();
+  /// The local one-step check of the last run() (vt::Error before the first run()).
+  StepCheck check() const;
+  /// What a step reads and must leave unchanged: the data x and labels, the starting parameters
+  /// and the starting optimizer state.
+  std::vector<Tensor> inputs() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 /// One RowResult per run (op "mlp_<optimizer>", family "training", class sum-bound, error unit
 /// the utilisation), so the training check can join a verification Report.
