@@ -211,7 +211,8 @@ class FamilyTuner {
         out_(out),
         history_(history),
         run_id_(run_id),
-        work_(family_workloads(f, o.sizes)) {
+        work_(family_workloads(f, o.sizes)),
+        defaults_{opt::default_parallel_threshold(f), opt::kDefaultGrain} {
     // Workloads whose op lacks the requested variant are left out, as `bench --variant` does.
     if (!o.variant.empty())
       std::erase_if(work_, [&](const Workload& w) {
@@ -229,18 +230,18 @@ class FamilyTuner {
     std::fprintf(out_,
                  "\n== %s: %zu workload(s), %d thread(s); baseline: the built-in defaults "
                  "(%s)\n",
-                 fam.c_str(), work_.size(), threads_, params_str(f_, Params{}).c_str());
-    base_ = measure(Params{});
-    log(0, 0, Params{}, base_, base_.ok ? "default" : "rejected");
+                 fam.c_str(), work_.size(), threads_, params_str(f_, defaults_).c_str());
+    base_ = measure(defaults_);
+    log(0, 0, defaults_, base_, base_.ok ? "default" : "rejected");
     if (!base_.ok) {
       std::fprintf(out_,
                    "%s: the default parameters fail verification — REJECTED, nothing tuned: %s\n",
                    fam.c_str(), base_.why.c_str());
       return false;
     }
-    best_ = Params{};
+    best_ = defaults_;
     best_m_ = base_;
-    seen_.insert(Params{});  // the defaults are the baseline, not a candidate
+    seen_.insert(defaults_);  // the defaults are the baseline, not a candidate
     double prev = 1.0;
     int stagnant = 0, iteration = 0;
     for (int round = 1;; ++round) {
@@ -294,14 +295,14 @@ class FamilyTuner {
     // and a neighbour's burst hit both sides alike.
     std::vector<Measurement> d, t;
     for (int k = 0; k < kConfirmPasses; ++k) {
-      d.push_back(measure(Params{}));
-      if (!(best_ == Params{})) t.push_back(measure(best_));
+      d.push_back(measure(defaults_));
+      if (!(best_ == defaults_)) t.push_back(measure(best_));
     }
     def_c_ = median_of(d);
-    tuned_c_ = best_ == Params{} ? def_c_ : median_of(t);
+    tuned_c_ = best_ == defaults_ ? def_c_ : median_of(t);
     adopted_ = best_;
     if (!def_c_.ok || !tuned_c_.ok) {
-      adopted_ = Params{};
+      adopted_ = defaults_;
       note_ = "the confirmation pass was rejected (" + (def_c_.ok ? tuned_c_.why : def_c_.why) +
               "): the defaults are kept";
       return;
@@ -310,8 +311,8 @@ class FamilyTuner {
     for (std::size_t i = 0; i < work_.size(); ++i)
       log_sum += std::log(def_c_.times[i] / tuned_c_.times[i]);
     confirmed_ = std::exp(log_sum / static_cast<double>(work_.size()));
-    if (!(best_ == Params{}) && confirmed_ < 1.0) {
-      adopted_ = Params{};
+    if (!(best_ == defaults_) && confirmed_ < 1.0) {
+      adopted_ = defaults_;
       note_ = "the best candidate (" + params_str(f_, best_) +
               ") was not faster in the confirmation pass (" + fmt_ratio(confirmed_) +
               "×): the defaults are kept";
@@ -322,6 +323,7 @@ class FamilyTuner {
   const std::string& stop_reason() const { return stop_; }
   const std::string& note() const { return note_; }
   const Params& adopted() const { return adopted_; }
+  const Params& defaults() const { return defaults_; }
   const Params& best() const { return best_; }
   double search_score() const { return best_m_.score; }
   double confirmed() const { return confirmed_; }
@@ -427,6 +429,7 @@ class FamilyTuner {
   std::ofstream* history_;
   std::string run_id_;
   std::vector<Workload> work_;
+  Params defaults_;  // the family's built-in parameters: the baseline
   Measurement base_, best_m_, def_c_, tuned_c_;
   Params best_, adopted_;
   std::set<Params> seen_;
@@ -542,8 +545,11 @@ int run_tune(const TuneOptions& o, std::FILE* out) {
             " | " + ratio + " |\n";
     }
   }
-  md += "\nParameters: default " + params_str(Family::elementwise, Params{}) +
-        " for every family; tuned:";
+  md += "\nParameters: defaults";
+  for (const FamilyTuner& t : tuners)
+    md += " " + std::string(opt::family_name(t.family())) + " " +
+          params_str(t.family(), t.defaults()) + ";";
+  md += " tuned:";
   for (const FamilyTuner& t : tuners)
     md += " " + std::string(opt::family_name(t.family())) + " " +
           params_str(t.family(), t.adopted()) + " (" + t.stop_reason() + ")" +

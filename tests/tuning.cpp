@@ -155,7 +155,7 @@ BOOST_AUTO_TEST_SUITE(tuning)
 BOOST_AUTO_TEST_CASE(defaults_and_setters) {
   Defaults d;
   for (Family f : kFamilies) {
-    BOOST_TEST(parallel_threshold(f) == kDefaultParallelThreshold);
+    BOOST_TEST(parallel_threshold(f) == default_parallel_threshold(f));
     BOOST_TEST(grain(f) == kDefaultGrain);
     BOOST_TEST((parse_family(family_name(f)) == std::optional<Family>(f)));
   }

@@ -87,7 +87,7 @@ struct Params {
 
   void defaults() {
     for (std::size_t i = 0; i < kN; ++i) {
-      threshold[i].store(kDefaultParallelThreshold);
+      threshold[i].store(default_parallel_threshold(kFamilies[i]));
       grain[i].store(kDefaultGrain);
     }
   }
