@@ -537,13 +537,6 @@ std::string markdown(const std::vector<Row>& rows, const std::vector<std::string
   return md;
 }
 
-std::string now_utc() {
-  const std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
-
 std::string openblas_core() {
   const char* core = openblas_get_corename();
   return core ? core : "unknown";
@@ -632,6 +625,15 @@ void time_with_peers(Row& row, const std::function<void()>& ours, const std::vec
   row.ours.finish();
 }
 
+/// Marks the row REJECTED at `when` with rec's verdict (failed unless it says worse) and message.
+Row rejected(Row& row, const char* when, Record& rec, std::string msg) {
+  row.rejected = true;
+  row.rejected_at = when;
+  if (rec.verdict == Verdict::passed) rec.verdict = Verdict::failed;
+  if (rec.message.empty()) rec.message = std::move(msg);
+  return row;
+}
+
 /// One case: build, verify, time (ours, peers, ours again), verify again.
 Row run_case(const Workload& w, const OpSpec& spec, const Implementation& impl, DType dtype,
              int threads, const BenchOptions& o, PythonPeers* py) {
@@ -659,11 +661,7 @@ Row run_case(const Workload& w, const OpSpec& spec, const Implementation& impl, 
   const Guards guards(c.inputs, outs);
 
   auto reject = [&](const char* when, Record& rec, std::string msg) {
-    row.rejected = true;
-    row.rejected_at = when;
-    if (rec.verdict == Verdict::passed) rec.verdict = Verdict::failed;
-    if (rec.message.empty()) rec.message = std::move(msg);
-    return row;
+    return rejected(row, when, rec, std::move(msg));
   };
 
   // The reference side first (it may reject the input itself), then the call under test.
@@ -724,11 +722,7 @@ Row run_program_case(const Workload& w, const std::map<std::string, std::string>
   opt::ThreadScope thread_scope(threads);
 
   auto reject = [&](const char* when, Record& rec, std::string msg) {
-    row.rejected = true;
-    row.rejected_at = when;
-    if (rec.verdict == Verdict::passed) rec.verdict = Verdict::failed;
-    if (rec.message.empty()) rec.message = std::move(msg);
-    return row;
+    return rejected(row, when, rec, std::move(msg));
   };
   std::unique_ptr<Program> prog;
   try {
@@ -776,6 +770,13 @@ Row run_program_case(const Workload& w, const std::map<std::string, std::string>
 }();
 
 }  // namespace
+
+std::string now_utc() {
+  const std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
 
 int run_bench(const BenchOptions& o, std::FILE* out) {
   if (o.backend != backend::optimized)

@@ -43,4 +43,7 @@ struct GatedTime {
 GatedTime measure_gated(const Workload& w, const std::string& variant, DType dtype, int threads,
                         double min_time, int repetitions, std::uint64_t seed);
 
+/// "2026-11-26T21:30:00Z": the time stamps of bench's and tune's records.
+std::string now_utc();
+
 }  // namespace vt::bench

@@ -33,7 +33,7 @@ Workload fill(const char* op, std::int64_t n, bool with_value) {
                 {"loop"}, 0, static_cast<double>(n));
 }
 
-Workload binary(const char* op, const std::string& size, Shape s, bool copy_peer) {
+Workload binary(const char* op, const std::string& size, const Shape& s, bool copy_peer) {
   const double n = static_cast<double>(shape_numel(s));
   std::vector<std::string> peers = {"loop"};
   if (copy_peer) peers.push_back("copy");

@@ -207,7 +207,7 @@ std::vector<Variable> node_backward(Node& n, std::vector<Variable>& g_out, bool 
   if (!n.is_vjp) {
     BackwardCall bc{&n.call, std::move(g), std::move(contrib)};
     n.impl->backward(bc);
-    if (create_graph && g_grad_enabled) g = std::move(bc.grad_outputs);  // the node below keeps v
+    g = std::move(bc.grad_outputs);  // back: with create_graph the VJP node below keeps v
     contrib = std::move(bc.grad_inputs);
   } else {
     const auto mid = contrib.begin() + std::ptrdiff_t(n.input_shapes.size());

@@ -1,6 +1,7 @@
 // optimized/core/math.hpp — elementwise functions the optimized kernels share.
 // What it is: exp_f32, a float32 e^x evaluated in double with plain arithmetic so that loops
-// calling it vectorize (glibc's expf is a scalar call), and exp_t dispatching float/double.
+// calling it vectorize (glibc's expf is a scalar call), exp_t dispatching float/double, and
+// any_nonfinite, the vectorized scan that guards the GEMM repairs.
 // What it is not: a libm; float64 uses glibc's exp (< 1 ulp).
 #pragma once
 
@@ -49,6 +50,20 @@ inline float exp_f32(float xf) {
   p = p * r + 1.0;
   const double scale = std::bit_cast<double>((k + 1023) << 52);
   return static_cast<float>(p * scale);
+}
+
+/// Whether some element of p[0, n) is ±inf or NaN (exponent bits all ones): integer operations on
+/// the bit patterns with no early exit, so GCC vectorizes the scan — the float128 repairs of
+/// overflowed GEMM results run only when it finds one.
+template <class T>
+bool any_nonfinite(const T* p, std::int64_t n) {
+  using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+  constexpr Bits kExponent =
+      static_cast<Bits>(sizeof(T) == 4 ? 0x7f800000ull : 0x7ff0000000000000ull);
+  Bits found = 0;
+  for (std::int64_t i = 0; i < n; ++i)
+    found |= static_cast<Bits>((std::bit_cast<Bits>(p[i]) & kExponent) == kExponent);
+  return found != 0;
 }
 
 template <class T>

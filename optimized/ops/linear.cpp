@@ -20,16 +20,15 @@
 #include "core/registry.hpp"
 #include "core/tensor.hpp"
 #include "optimized/core/broadcast_grad.hpp"
+#include "optimized/core/math.hpp"
 
 #include <cblas.h>
 
 #include <algorithm>
-#include <bit>
 #include <climits>
 #include <cmath>
 #include <cstdint>
 #include <string>
-#include <type_traits>
 #include <vector>
 
 namespace vt::opt {
@@ -92,20 +91,6 @@ Mat<T> readable(const Mat<T>& m, std::vector<T>& scratch, BlasView& v) {
       scratch[static_cast<std::size_t>(r * m.cols + c)] = m.at(r, c);
   v = {true, CblasNoTrans, static_cast<blasint>(std::max<std::int64_t>(1, m.cols))};
   return {scratch.data(), m.rows, m.cols, m.cols, 1};
-}
-
-/// Whether some element is ±inf or NaN: the exponent bits all ones. Integer operations on the bit
-/// patterns with no early exit, so GCC vectorizes it; the repair loop below is scalar (a float128
-/// branch per element) and, run unconditionally, cost more than the GEMM at batch 1 (bench).
-template <class T>
-bool any_nonfinite(const T* c, std::int64_t n) {
-  using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
-  constexpr Bits kExponent =
-      static_cast<Bits>(sizeof(T) == 4 ? 0x7f800000ull : 0x7ff0000000000000ull);
-  Bits found = 0;
-  for (std::int64_t i = 0; i < n; ++i)
-    found |= static_cast<Bits>((std::bit_cast<Bits>(c[i]) & kExponent) == kExponent);
-  return found != 0;
 }
 
 /// out (M × N, any strides) = A (M × K)·B (K × N) [+ bias_j in every row], by one GEMM into a

@@ -29,6 +29,7 @@
 #include "core/tensor.hpp"
 #include "optimized/core/broadcast_grad.hpp"
 #include "optimized/core/loops.hpp"
+#include "optimized/core/math.hpp"
 #include "optimized/core/parallel.hpp"
 
 #include <cblas.h>
@@ -107,11 +108,7 @@ bool any_non_finite(const T* c, const Mat& m) {
   for (std::int64_t o = 0; o < outer; ++o) {
     const T* p = c + o * os;
     if (is == 1) {
-      for (std::int64_t i = 0; i < inner; ++i) {
-        U u;
-        std::memcpy(&u, p + i, sizeof u);
-        least = std::min<U>(least, (u & exp_mask) ^ exp_mask);
-      }
+      if (any_nonfinite(p, inner)) return true;
     } else {
       for (std::int64_t i = 0; i < inner; ++i) {
         U u;
