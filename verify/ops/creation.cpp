@@ -49,7 +49,7 @@ OpSpec creation_spec(const char* name, const char* summary) {
   return s;
 }
 
-Layout shape_layout(Shape shape, std::string note, Attrs extra = {}) {
+Layout shape_layout(const Shape& shape, std::string note, Attrs extra = {}) {
   Attrs a = std::move(extra);
   a.set("shape", to_ints(shape));
   return Layout{.shapes = {}, .attrs = std::move(a), .note = std::move(note)};
