@@ -336,20 +336,6 @@ struct Row {
   std::string data = "random regime of the op's domain (make_case, index 0, contiguous)";
 };
 
-std::string fmt_time(double s) {
-  char buf[32];
-  if (!(s > 0)) return "—";
-  if (s < 1e-6)
-    std::snprintf(buf, sizeof buf, "%.1f ns", s * 1e9);
-  else if (s < 1e-3)
-    std::snprintf(buf, sizeof buf, "%.3g µs", s * 1e6);
-  else if (s < 1)
-    std::snprintf(buf, sizeof buf, "%.3g ms", s * 1e3);
-  else
-    std::snprintf(buf, sizeof buf, "%.3g s", s);
-  return buf;
-}
-
 std::string fmt_g(double x, const char* f = "%.3g") {
   char buf[32];
   std::snprintf(buf, sizeof buf, f, x);
@@ -735,28 +721,25 @@ Row run_program_case(const Workload& w, const std::map<std::string, std::string>
   row.data = prog->data();
   const std::vector<Tensor> inputs = prog->inputs();
   const Guards guards(inputs, {});
-  try {
-    prog->run();
-    row.before = prog->verify();
-  } catch (const std::exception& e) {
-    return reject("before timing", row.before, std::string("the program threw: ") + e.what());
-  }
-  if (std::string g = guards.check(inputs, {}); !g.empty())
-    return reject("before timing", row.before, g);
-  if (row.before.verdict != Verdict::passed) return reject("before timing", row.before, "");
+  // One check, before and after timing: what the last run left, and the unchanged inputs.
+  // Returns the rejection message, or nullopt when the check passed.
+  auto check = [&](Record& rec, bool run_first) -> std::optional<std::string> {
+    try {
+      if (run_first) prog->run();
+      rec = prog->verify();
+    } catch (const std::exception& e) {
+      return std::string(run_first ? "the program threw: " : "the check threw: ") + e.what();
+    }
+    if (std::string g = guards.check(inputs, {}); !g.empty()) return g;
+    if (rec.verdict != Verdict::passed) return std::string();
+    return std::nullopt;
+  };
+  if (auto why = check(row.before, true)) return reject("before timing", row.before, *why);
 
   time_with_peers(
       row, [&prog] { prog->run(); }, inputs, o, py);
 
-  // What the last timed run left, verified again.
-  try {
-    row.after = prog->verify();
-  } catch (const std::exception& e) {
-    return reject("after timing", row.after, std::string("the check threw: ") + e.what());
-  }
-  if (std::string g = guards.check(inputs, {}); !g.empty())
-    return reject("after timing", row.after, g);
-  if (row.after.verdict != Verdict::passed) return reject("after timing", row.after, "");
+  if (auto why = check(row.after, false)) return reject("after timing", row.after, *why);
   if (!row.ours.error.empty() || row.ours.samples.empty())
     return reject("after timing", row.after,
                   "timing failed: " + (row.ours.error.empty() ? "no samples" : row.ours.error));
@@ -770,6 +753,20 @@ Row run_program_case(const Workload& w, const std::map<std::string, std::string>
 }();
 
 }  // namespace
+
+std::string fmt_time(double s) {
+  char buf[32];
+  if (!(s > 0)) return "—";
+  if (s < 1e-6)
+    std::snprintf(buf, sizeof buf, "%.1f ns", s * 1e9);
+  else if (s < 1e-3)
+    std::snprintf(buf, sizeof buf, "%.3g µs", s * 1e6);
+  else if (s < 1)
+    std::snprintf(buf, sizeof buf, "%.3g ms", s * 1e3);
+  else
+    std::snprintf(buf, sizeof buf, "%.3g s", s);
+  return buf;
+}
 
 std::string now_utc() {
   const std::time_t t = std::time(nullptr);

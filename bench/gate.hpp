@@ -45,5 +45,7 @@ GatedTime measure_gated(const Workload& w, const std::string& variant, DType dty
 
 /// "2026-11-26T21:30:00Z": the time stamps of bench's and tune's records.
 std::string now_utc();
+/// "787 ns", "3.07 µs", "8.36 ms": a time for bench's and tune's tables ("—" when not > 0).
+std::string fmt_time(double seconds);
 
 }  // namespace vt::bench

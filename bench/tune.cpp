@@ -145,18 +145,6 @@ struct Measurement {
   double worst = 0;  // the smallest per-workload ratio
 };
 
-std::string fmt_time(double s) {
-  char buf[32];
-  if (!(s > 0)) return "—";
-  if (s < 1e-3)
-    std::snprintf(buf, sizeof buf, "%.3g µs", s * 1e6);
-  else if (s < 1)
-    std::snprintf(buf, sizeof buf, "%.3g ms", s * 1e3);
-  else
-    std::snprintf(buf, sizeof buf, "%.3g s", s);
-  return buf;
-}
-
 std::string fmt_ratio(double x) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.3f", x);

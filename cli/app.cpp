@@ -18,6 +18,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <initializer_list>
 #include <map>
 #include <set>
 #include <sstream>
@@ -29,6 +30,17 @@ namespace vt::cli {
 namespace {
 
 using namespace vt::verify;
+
+/// Output files of bench and tune: each one's directory must exist (checked before any work).
+void require_parent_dirs(std::initializer_list<std::string> paths) {
+  for (const std::string& p : paths)
+    if (!p.empty()) {
+      auto parent = std::filesystem::path(p).parent_path();
+      if (!parent.empty() && !std::filesystem::is_directory(parent))
+        throw Error("", {},
+                    "cannot write " + p + ": directory " + parent.string() + " does not exist");
+    }
+}
 
 std::vector<std::string> split_commas(const std::vector<std::string>& items) {
   std::vector<std::string> out;
@@ -537,13 +549,7 @@ Invocation parse_command_line(const std::vector<std::string>& args) {
       throw Error("", {}, "bench times the optimized backend only (got '" + bo.backend + "')");
     if (!bo.plot_path.empty() && std::filesystem::path(bo.plot_path).extension() != ".png")
       throw Error("", {}, "--plot writes a .png file (got " + bo.plot_path + ")");
-    for (const std::string& p : {bo.json_path, bo.markdown_path, bo.plot_path})
-      if (!p.empty()) {
-        auto parent = std::filesystem::path(p).parent_path();
-        if (!parent.empty() && !std::filesystem::is_directory(parent))
-          throw Error("", {},
-                      "cannot write " + p + ": directory " + parent.string() + " does not exist");
-      }
+    require_parent_dirs({bo.json_path, bo.markdown_path, bo.plot_path});
     return inv;
   }
   if (*tune_cmd) {
@@ -566,13 +572,7 @@ Invocation parse_command_line(const std::vector<std::string>& args) {
         throw Error("", {}, "--sizes takes element counts from 1 to 10^8 (got '" + t + "')");
       to.sizes.push_back(n);
     }
-    for (const std::string& p : {to.history_path, to.profile_out, to.markdown_path})
-      if (!p.empty()) {
-        auto parent = std::filesystem::path(p).parent_path();
-        if (!parent.empty() && !std::filesystem::is_directory(parent))
-          throw Error("", {},
-                      "cannot write " + p + ": directory " + parent.string() + " does not exist");
-      }
+    require_parent_dirs({to.history_path, to.profile_out, to.markdown_path});
     return inv;
   }
   if (*eval) {
