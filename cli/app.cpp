@@ -78,13 +78,13 @@ int cmd_list(bool check, bool verbose) {
                 class_name(s->accuracy.cls));
     for (const std::string& b : backends) {
       const Implementation* impl = Registry::instance().find(s->name, b);
-      const bool promised =
-          std::find(s->backends.begin(), s->backends.end(), b) != s->backends.end();
+      const std::vector<std::string> promised_by = promised_backends(*s);
+      const bool promised = std::find(promised_by.begin(), promised_by.end(), b) != promised_by.end();
       std::string cell;
       if (impl) {
         // A promised backward or second order that is absent counts as missing too.
         const bool no_backward = s->differentiable && !impl->backward;
-        const bool no_second = s->grad.second.promised && !impl->double_backward;
+        const bool no_second = second_order_promised(*s, b) && !impl->double_backward;
         missing += no_backward + no_second;
         cell = std::string("✓/") + (impl->backward ? "✓" : (no_backward ? "—" : "·")) + "/" +
                (impl->double_backward ? "✓" : (no_second ? "—" : "·"));
@@ -313,6 +313,10 @@ Invocation parse_command_line(const std::vector<std::string>& args) {
                  "exit 1 when a spec promises an implementation that does not exist");
   list->add_flag("-v,--verbose", inv.list.verbose, "list every variant with its technique");
 
+  // device
+  auto* device = app.add_subcommand(
+      "device", "whether the cuda backend can run here: exit 0 with the GPU's name, 2 saying why not");
+
   // verify
   auto* verify =
       app.add_subcommand("verify", "cross-check implementations against the float128 reference");
@@ -501,6 +505,10 @@ Invocation parse_command_line(const std::vector<std::string>& args) {
     inv.command = Command::list;
     return inv;
   }
+  if (*device) {
+    inv.command = Command::device;
+    return inv;
+  }
   if (*golden) {
     inv.command = Command::golden;
     golden_opts.ops = split_commas(golden_ops);
@@ -645,9 +653,20 @@ int execute(const Invocation& inv) {
       if (!bench::bench_runner())
         throw Error("", {}, "this binary was built without the benchmarks (vt_bench)");
       return bench::bench_runner()(inv.bench, stdout);
+    case Command::device: {
+      const BackendAvailability av = Registry::instance().availability(backend::cuda);
+      std::printf("cuda: %s — %s\n", av.available ? "available" : "not available",
+                  av.reason.c_str());
+      return av.available ? 0 : 2;
+    }
     case Command::verify: {
       const VerifyArgs& v = inv.verify;
       if (v.train) return run_training_check(v.train_opts, stdout).passed() ? 0 : 1;
+      // A backend named on the command line that cannot run here is an error, never a pass.
+      for (const std::string& b : v.opts.backends)
+        if (const BackendAvailability av = Registry::instance().availability(b); !av.available)
+          throw Error("", {}, "--backend " + b + " cannot run here: " + av.reason +
+                                  "; nothing was verified");
       print_table_header(stdout);
       Report rep = run_verification(v.opts, [](const RowResult& r) { print_row(stdout, r); });
       print_problems(stdout, rep, v.opts);

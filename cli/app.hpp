@@ -23,7 +23,7 @@
 
 namespace vt::cli {
 
-enum class Command { none, list, verify, eval, golden, fuzz, bench, tune };
+enum class Command { none, list, verify, eval, golden, fuzz, bench, tune, device };
 
 struct ListArgs {
   bool check = false;    // exit 1 when a promised implementation is missing

@@ -67,6 +67,21 @@ std::vector<const Implementation*> Registry::for_op(const std::string& op) const
   return out;
 }
 
+void Registry::set_probe(const std::string& backend, AvailabilityProbe probe) {
+  probes_[backend] = probe;
+}
+
+BackendAvailability Registry::availability(const std::string& b) const {
+  if (b == backend::reference || b == backend::optimized) return {true, true, ""};
+  if (auto it = probes_.find(b); it != probes_.end()) return it->second();
+  const bool linked = std::any_of(impls_.begin(), impls_.end(),
+                                  [&](const Implementation& i) { return i.backend == b; });
+  if (linked) return {true, true, ""};
+  return {false, false,
+          "this binary was built without the " + b +
+              " backend (CMake found no nvcc, or VT_CUDA=OFF; see README \"CUDA\")"};
+}
+
 std::string build_id() {
   std::string id = std::string("git ") + VT_GIT_REVISION;
 #if defined(__clang__)

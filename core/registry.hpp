@@ -121,6 +121,16 @@ struct Implementation {
   std::string technique;  // one line: how it computes (shown by `veritensor list -v`)
 };
 
+/// Whether a backend can run in this process. The reference and optimized backends always can;
+/// the cuda backend, when it is linked in, registers a probe (does cudaGetDeviceCount find a
+/// device?). A binary built without it answers linked = false.
+struct BackendAvailability {
+  bool linked = false;     // some implementation of this backend is built into the binary
+  bool available = false;  // … and it can run here
+  std::string reason;      // why not (or, when available, what it runs on)
+};
+using AvailabilityProbe = BackendAvailability (*)();
+
 class Registry {
  public:
   static Registry& instance();
@@ -130,8 +140,12 @@ class Registry {
                              const std::string& variant = "") const;
   std::vector<const Implementation*> all() const;
   std::vector<const Implementation*> for_op(const std::string& op) const;
+  /// A backend that may be unable to run (the GPU) registers how to tell, at static init.
+  void set_probe(const std::string& backend, AvailabilityProbe probe);
+  BackendAvailability availability(const std::string& backend) const;
 
  private:
+  std::unordered_map<std::string, AvailabilityProbe> probes_;
   std::vector<Implementation> impls_;
   // Indices into impls_ per op name: find() runs on every autograd apply(), and a scan of the
   // whole table (hundreds of string compares) was a visible part of a 10×10 op's cost.

@@ -315,7 +315,7 @@ void run_vjp(const GoldenCase& g, const std::string& dir, const OpSpec& spec,
   std::vector<Tensor> golden_hp(x.size());
   for (std::size_t j = 0; j < diff.size(); ++j) golden_hp[diff[j]] = golden[j].to(DType::hp);
   std::optional<bool> with_golden, with_reference;
-  for (const std::string& b : spec.backends) {
+  for (const std::string& b : runnable_backends(spec)) {
     if (b == backend::reference) continue;
     const Implementation* impl = Registry::instance().find(g.op, b);
     if (!impl || !impl->backward) continue;
@@ -388,7 +388,7 @@ Outcome run_case(const GoldenCase& g, const std::string& dir,
     r.golden = compare_all(*spec, in_hp, rc.outputs, golden, attrs, g.dtype);
     r.golden_ok = r.golden.failures == 0;
     std::optional<bool> ours_agree_with_golden, ours_agree_with_reference;
-    for (const std::string& b : spec->backends) {
+    for (const std::string& b : runnable_backends(*spec)) {
       if (b == backend::reference) continue;
       const Implementation* impl = Registry::instance().find(g.op, b);
       if (!impl) continue;

@@ -145,6 +145,7 @@ void print_summary(std::FILE* out, const Report& rep) {
                    determinism_name(r.determinism), r.determinism_note.c_str());
     }
   }
+  for (const std::string& note : rep.notes) std::fprintf(out, "\n%s", note.c_str());
   std::fprintf(out,
                "\n%d rows: %d passed, %d failed, %d vacuous, %d unsupported, %d not run  "
                "(seed %llu, %.1f s, %s)\n",
@@ -185,6 +186,7 @@ void write_json(const std::string& path, const Report& rep, const Options& opts)
   j["seconds"] = rep.seconds;
   j["verdict"] = verdict_name(rep.overall());
   j["bitwise"] = rep.bitwise;
+  j["notes"] = rep.notes;
   j["rows"] = json::array();
   for (const RowResult& r : rep.rows) {
     json row = {{"op", r.op},

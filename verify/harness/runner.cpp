@@ -584,14 +584,41 @@ Report run_verification(const Options& opts, const std::function<void(const RowR
       }
       continue;
     }
+    const std::vector<std::string> promised_by = promised_backends(*spec);
     std::vector<std::string> backends = opts.backends;
     if (backends.empty()) {
       // --grad also certifies the reference VJP itself (against finite differences).
       if (any_grad) backends.push_back(backend::reference);
-      for (const std::string& b : spec->backends)
-        if (b != backend::reference) backends.push_back(b);
+      for (const std::string& b : promised_by)
+        if (b != backend::reference && (!opts.grad2 || second_order_promised(*spec, b)))
+          backends.push_back(b);
     }
     for (const std::string& b : backends) {
+      // A backend that cannot run here (the cuda backend without a GPU) is never "passed": left
+      // out with one note when the backends were defaulted, "not run" rows when named (the
+      // command line exits 2 before this when `--backend cuda` cannot run).
+      if (const BackendAvailability av = Registry::instance().availability(b); !av.available) {
+        if (opts.backends.empty()) {
+          const std::string note = b + ": not run — " + av.reason;
+          if (std::find(rep.notes.begin(), rep.notes.end(), note) == rep.notes.end())
+            rep.notes.push_back(note);
+          continue;
+        }
+        for (DType dt : opts.dtypes) {
+          RowResult row;
+          row.op = spec->name;
+          row.family = spec->family;
+          row.backend = b;
+          row.variant = opts.variant.empty() ? "-" : opts.variant;
+          row.dtype = dt;
+          row.cls = spec->accuracy.cls;
+          row.verdict = Verdict::not_run;
+          row.message = av.reason;
+          if (on_row) on_row(row);
+          rep.rows.push_back(std::move(row));
+        }
+        continue;
+      }
       std::vector<const Implementation*> impls;
       if (opts.variant == "all") {
         for (const Implementation* i : Registry::instance().for_op(spec->name))
@@ -609,7 +636,8 @@ Report run_verification(const Options& opts, const std::function<void(const RowR
           row.dtype = dt;
           row.cls = spec->accuracy.cls;
           const bool promised =
-              std::find(spec->backends.begin(), spec->backends.end(), b) != spec->backends.end();
+              std::find(promised_by.begin(), promised_by.end(), b) != promised_by.end() &&
+              (!opts.grad2 || second_order_promised(*spec, b));
           row.verdict = promised && opts.variant.empty() ? Verdict::failed : Verdict::not_run;
           row.message = promised
                             ? "the spec promises this backend but no implementation is registered"

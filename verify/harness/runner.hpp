@@ -81,6 +81,9 @@ struct Report {
   std::string build;
   bool bitwise = false;  // run with Options::bitwise
   double seconds = 0;
+  /// One line per promised backend that could not run here and was left out of the rows
+  /// ("cuda: not run — no CUDA device: …"); printed under the table.
+  std::vector<std::string> notes;
   Verdict overall() const;  // failed if any row failed or was vacuous; passed otherwise
   int count(Verdict v) const;
 };

@@ -93,6 +93,25 @@ std::vector<const OpSpec*> SpecRegistry::all() const {
   return out;
 }
 
+std::vector<std::string> promised_backends(const OpSpec& spec) {
+  std::vector<std::string> b = spec.backends;
+  if (Registry::instance().availability(backend::cuda).linked &&
+      std::find(b.begin(), b.end(), backend::cuda) == b.end())
+    b.push_back(backend::cuda);
+  return b;
+}
+
+std::vector<std::string> runnable_backends(const OpSpec& spec) {
+  std::vector<std::string> b;
+  for (const std::string& name : promised_backends(spec))
+    if (Registry::instance().availability(name).available) b.push_back(name);
+  return b;
+}
+
+bool second_order_promised(const OpSpec& spec, const std::string& backend) {
+  return spec.grad.second.promised && backend != backend::cuda;
+}
+
 DType output_dtype(const OutputDesc& d, DType dtype, const Attrs& attrs) {
   switch (d.kind) {
     case OutKind::same_float:

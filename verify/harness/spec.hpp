@@ -208,6 +208,8 @@ struct OpSpec {
   std::vector<AttrSpec> attrs;
   ShapeRule shape_rule;
   Accuracy accuracy;
+  /// The CPU backends that must implement it (forward, VJP when differentiable, second order
+  /// when grad.second promises it). Read through promised_backends(), which adds cuda.
   std::vector<std::string> backends = {backend::reference, backend::optimized};
   bool differentiable = false;
   GradSpec grad;         // when differentiable: which inputs, the VJP's accuracy class, kinks
@@ -250,6 +252,14 @@ struct SpecRegistrar {
 };
 #define VT_REGISTER_SPEC(...) \
   static const ::vt::verify::SpecRegistrar VT_CONCAT(vt_spec_, __LINE__)(__VA_ARGS__)
+
+/// The backends that must implement `spec`: spec.backends, plus cuda whenever this binary links
+/// the cuda backend (every op, forward and VJP; second order is promised on the CPU only).
+std::vector<std::string> promised_backends(const OpSpec& spec);
+/// The promised backends that can run in this process (the cuda backend needs a GPU).
+std::vector<std::string> runnable_backends(const OpSpec& spec);
+/// Whether `backend` must implement the spec's second order (double backward).
+bool second_order_promised(const OpSpec& spec, const std::string& backend);
 
 /// Output dtype of a desc for a call computing in `dtype` (float128 for the reference).
 DType output_dtype(const OutputDesc& d, DType dtype, const Attrs& attrs);
