@@ -116,7 +116,8 @@ struct Implementation {
   std::string determinism_note;  // why, when it is not `bitwise`
   bool planted_bug = false;      // a mutant: exists to prove the harness flags it
   /// For a mutant, the check that must flag it: "value" (verify's comparisons, canaries and
-  /// input checks), "bitwise" (verify --bitwise), "asan" or "tsan" (sanitizer builds only).
+  /// input checks), "bitwise" (verify --bitwise), "asan" or "tsan" (sanitizer builds only),
+  /// "racecheck" (compute-sanitizer --tool racecheck, on the GPU machine: ci/device-check).
   std::string caught_by = "value";
   std::string technique;  // one line: how it computes (shown by `veritensor list -v`)
 };

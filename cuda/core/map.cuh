@@ -45,8 +45,9 @@ struct alignas(16) Vec16 {
   T v[kLanes];
 };
 
+// out is not __restrict__: an in-place call passes in.p[0] == out (DeviceCall aliases them).
 template <class T, int N, class F>
-__global__ void map_contiguous_kernel(F f, T* __restrict__ out, Pointers<T, N> in, std::int64_t n) {
+__global__ void map_contiguous_kernel(F f, T* out, Pointers<T, N> in, std::int64_t n) {
   constexpr int L = Vec16<T>::kLanes;
   const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * blockDim.x;
   const std::int64_t first = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;

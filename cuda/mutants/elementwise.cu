@@ -17,10 +17,10 @@
 namespace vt::cuda {
 namespace {
 
-/// out = a + b over the n / L whole vectors only: the tail is lost.
+/// out = a + b over the n / L whole vectors only: the tail is lost. No __restrict__: an in-place
+/// call aliases out and a.
 template <class T>
-__global__ void add_vectors_only_kernel(T* __restrict__ out, const T* __restrict__ a,
-                                        const T* __restrict__ b, std::int64_t n) {
+__global__ void add_vectors_only_kernel(T* out, const T* a, const T* b, std::int64_t n) {
   constexpr int L = Vec16<T>::kLanes;
   const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * blockDim.x;
   const std::int64_t vectors = n / L;

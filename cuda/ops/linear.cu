@@ -148,13 +148,13 @@ void vjp_typed(BackwardCall& bc) {
     return bc.grad_inputs.size() > i && bc.grad_inputs[i].defined();
   };
   if (!wanted(0) && !wanted(1) && !wanted(2)) return;
-  const Tensor g = bc.grad_outputs.empty() ? Tensor() : bc.grad_outputs[0];
-  if (!g.defined()) {  // zero output gradient: zero input gradients
-    for (Tensor& gi : bc.grad_inputs)
-      if (gi.defined()) gi.copy_from(Tensor::empty({}, gi.dtype()));
-    return;
-  }
+  Tensor g = bc.grad_outputs.empty() ? Tensor() : bc.grad_outputs[0];
   DeviceCall dc(bc, kOp);
+  if (!g.defined()) {  // undefined means zero, as the reference and the optimized backend take
+    // it: 0·W still carries W's inf/NaN (0·inf = NaN), so the products are computed, not skipped
+    g = Tensor::empty(f.outputs.at(0).shape(), x.dtype());
+    dc.read(g);
+  }
   const std::vector<std::int64_t> one{0};
   std::optional<gemm::Operand> gx_g, gx_w, gw_g, gw_x;
   if (wanted(0) && bc.grad_inputs[0].numel() > 0) {  // gx (M × in) = g (M × out)·W (out × in)

@@ -499,17 +499,16 @@ __device__ __forceinline__ T row_exp_sum(const T* xp, std::int64_t xb, std::int6
 }
 
 /// One block per row: l[n] = −fl(fl(x_t − m) − L̂) (indices; +0 for an ignored row) or
-/// −Σ fl(p·fl(fl(x − m) − L̂)) (probabilities, p.data ≠ nullptr); status[n] = 0 (finite),
+/// −Σ fl(p·fl(fl(x − m) − L̂)) (probabilities: `probs`, k unused and null); status[n] = 0 (finite),
 /// 1 (non-finite with a finite exp sum: the host repairs it), 2 (non-finite exp sum).
 /// `none` also writes l[n] to out. The branch on the row is uniform across the block.
 template <class T>
 __global__ void __launch_bounds__(kLossThreads)
     ce_rows_kernel(TensorArg x, TensorArg p, const std::int64_t* k, std::int64_t N, std::int64_t C,
-                   T* l, int* status, TensorArg out, bool none) {
+                   T* l, int* status, TensorArg out, bool none, bool probs) {
   __shared__ T red[kWarp];
   const T* xp = x.ptr<const T>();
-  const T* pp = p.ptr<const T>();
-  const bool probs = pp != nullptr;
+  const T* pp = p.ptr<const T>();  // nullptr for an (N, 0) target: `probs` says which kind
   for (std::int64_t n = blockIdx.x; n < N; n += gridDim.x) {
     const std::int64_t t = probs ? 0 : k[n];
     T v = T(0);
@@ -555,7 +554,7 @@ void ce_typed(OpCall& c, Reduction r, bool probs) {
   if (N > 0) {
     const auto grid = static_cast<unsigned>(std::min(N, kMaxLossBlocks));
     ce_rows_kernel<T><<<grid, kLossThreads, 0, stream()>>>(xa, pa, kd, N, C, l, status, oa,
-                                                           r == Reduction::none);
+                                                           r == Reduction::none, probs);
     check_launch(op, "ce_rows_kernel");
   }
   if (r != Reduction::none) launch_finalize<T>(op, l, N, r, count, oa);

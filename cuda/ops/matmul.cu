@@ -193,13 +193,13 @@ void vjp_typed(BackwardCall& bc, const MatmulDims& d) {
   const bool want_a = bc.grad_inputs.size() > 0 && bc.grad_inputs[0].defined();
   const bool want_b = bc.grad_inputs.size() > 1 && bc.grad_inputs[1].defined();
   if (!want_a && !want_b) return;
-  const Tensor g = bc.grad_outputs.empty() ? Tensor() : bc.grad_outputs[0];
-  if (!g.defined()) {  // zero output gradient: zero input gradients
-    for (Tensor& gi : bc.grad_inputs)
-      if (gi.defined()) gi.copy_from(Tensor::empty({}, gi.dtype()));
-    return;
-  }
+  Tensor g = bc.grad_outputs.empty() ? Tensor() : bc.grad_outputs[0];
   DeviceCall dc(bc, kOp);
+  if (!g.defined()) {  // undefined means zero, as the reference and the optimized backend take
+    // it: 0·B still carries B's inf/NaN (0·inf = NaN), so the products are computed, not skipped
+    g = Tensor::empty(f.outputs.at(0).shape(), a.dtype());
+    dc.read(g);
+  }
   const Tensor A = full_a(a, d), B = full_b(b, d);  // (batch…, M, K), (batch…, K, N)
   Tensor G = d.b1 ? g.unsqueeze(g.ndim()) : g;      // (batch…, M, N)
   if (d.a1) G = G.unsqueeze(G.ndim() - 1);

@@ -551,7 +551,7 @@ __global__ void clip_finish_f64_kernel(const DD* partial, int blocks, const doub
     const int ce = me - de;
     // ldexp's exponent clamped: beyond ±2200 the result is 0 or inf either way.
     const double c = ldexp(q, ce < -2200 ? -2200 : (ce > 2200 ? 2200 : ce));
-    if (!(c < 1.0)) {
+    if (c >= 1.0) {  // min(coef, 1); a NaN coefficient (max_norm NaN) stays NaN: split, q = NaN
       k.value = 1.0;
     } else {
       k.split = 1;

@@ -20,6 +20,9 @@
 // vector math library of its own (no polynomial approximations here).
 #include "cuda/core/device_call.hpp"
 #include "cuda/core/map.cuh"
+#include "optimized/core/loops.hpp"
+
+#include <vector>
 
 namespace vt::cuda {
 namespace {
@@ -349,11 +352,14 @@ struct GeluGrad<double> {
 /// out = F(x) over the call's one input and output.
 template <template <class> class F>
 void unary_forward(OpCall& c, const char* op) {
-  DeviceCall dc(c, op);
   const Tensor& out = c.outputs.at(0);
-  dispatch_float(out.dtype(), op, [&]<class T>() {
-    launch_map<T, 1>(op, F<T>{}, dc.map_args(out, {c.inputs.at(0)}));
-  });
+  // The CPU's checks and copies (opt::elementwise_call): a dtype mismatch and a self-overlapping
+  // output are errors, an input that partially overlaps the output is read from a host copy.
+  const std::vector<Tensor> ins = opt::prepare_elementwise(c.inputs, out, op);
+  DeviceCall dc(c, op);
+  for (const Tensor& t : ins) dc.read(t);
+  dispatch_float(out.dtype(), op,
+                 [&]<class T>() { launch_map<T, 1>(op, F<T>{}, dc.map_args(out, {ins.at(0)})); });
   dc.finish();
 }
 

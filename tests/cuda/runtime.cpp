@@ -59,7 +59,8 @@ BOOST_AUTO_TEST_CASE(transfers_keep_the_bytes_between_strided_elements) {
   for (int r = 0; r < 6; ++r)
     for (int c = 0; c < 8; ++c) {
       const bool element = r >= 1 && r < 5 && c % 3 == 0;
-      const float want = element ? -static_cast<float>((r - 1) * 3 + c / 3 + 1)
+      const int x_index = (r - 1) * 3 + c / 3;  // element (r − 1, c / 3) of x, row-major
+      const float want = element ? -static_cast<float>(x_index + 1)
                                  : -1000.0f - static_cast<float>(r * 8 + c);
       BOOST_TEST_INFO("row " << r << " col " << c);
       BOOST_TEST(all[r * 8 + c] == want);
