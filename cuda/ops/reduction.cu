@@ -32,6 +32,7 @@
 // logsumexp g·exp(x − y) with this backend's own y.
 // What it is not: second order (the CPU backends carry it).
 #include "core/shape.hpp"
+#include "cuda/core/dd_math.hpp"
 #include "cuda/core/device_call.hpp"
 
 #include <algorithm>
@@ -187,20 +188,22 @@ struct SquaredDeviation {  // fl(fl(x − m̂_j)²)
     return d * d;
   }
 };
-/// exp of a float32 or float64 argument: float in double, rounded once; double CUDA's exp (1 ulp).
+/// exp and log of a float32 or float64 argument: float in double (CUDA's), rounded once; double
+/// cuda/core/dd_math.hpp's (≤ 0.5 ulp + 2^-41: the 1-ulp exp and log that the logsumexp bound
+/// assumes; CUDA's own are documented at 1 ulp from the correctly rounded value, 1.5 from exact).
 template <class T>
 __device__ __forceinline__ T exp_t(T z) {
   if constexpr (std::is_same_v<T, float>)
     return static_cast<float>(exp(static_cast<double>(z)));
   else
-    return exp(z);
+    return dd::exp_f64(z);
 }
 template <class T>
 __device__ __forceinline__ T log_t(T z) {
   if constexpr (std::is_same_v<T, float>)
     return static_cast<float>(log(static_cast<double>(z)));
   else
-    return log(z);
+    return dd::log_f64(z);
 }
 template <class T>
 struct ShiftedExp {  // exp(fl(x − m_j))

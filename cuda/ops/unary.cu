@@ -13,11 +13,15 @@
 // uses the float functions: every float32 transcendental is evaluated in double and rounded once
 // (the double value is within ≤ 10·2^-53 relative, gelu's erfc being the worst, so the float
 // result is within 0.5 + 2^-25 ulp — the float functions' 1 to 4 ulps would break k = 1). float64
-// calls the double functions with the CPU's formulas; where the CPU falls back to long double
+// calls the double functions with the CPU's formulas — but exp and log (1 ulp from the correctly
+// rounded value, so up to 1.5 ulp from the exact one, above the spec's k = 1 and the 1-ulp exp the
+// sigmoid and gelu bounds assume) are cuda/core/dd_math.hpp's, within 0.5 ulp + 2^-41 ulp and
+// tested against binary128 on the host (tests/dd_math.cpp); where the CPU falls back to long double
 // (ExpGrad when ŷ overflowed, gelu below x = −37) a double-only equivalent scales by a power of two
 // (exp_split below; error analyses beside each).
 // What it is not: second order (the CPU backends carry it; the cuda column shows "·"), nor a
 // vector math library of its own (no polynomial approximations here).
+#include "cuda/core/dd_math.hpp"
 #include "cuda/core/device_call.hpp"
 #include "cuda/core/map.cuh"
 #include "optimized/core/loops.hpp"
@@ -58,7 +62,7 @@ struct Exp<float> {
 };
 template <>
 struct Exp<double> {
-  __device__ double operator()(double x) const { return exp(x); }
+  __device__ double operator()(double x) const { return dd::exp_f64(x); }
 };
 template <class T>
 struct Log;
@@ -70,7 +74,7 @@ struct Log<float> {
 };
 template <>
 struct Log<double> {
-  __device__ double operator()(double x) const { return log(x); }
+  __device__ double operator()(double x) const { return dd::log_f64(x); }
 };
 template <class T>
 struct Tanh;
@@ -89,7 +93,7 @@ struct Tanh<double> {
 // operation for operation (Fast2Sum of 1 + e, the quotient corrected by its exact remainder
 // fma(−q, s, n)), so only exp's error and the final rounding are left. NaN propagates through e.
 __device__ __forceinline__ double sigmoid_double(double x) {
-  const double e = exp(-fabs(x));
+  const double e = dd::exp_f64(-fabs(x));
   const double n = x >= 0 ? 1.0 : e;
   const double s = 1.0 + e;
   const double s_lo = e - (s - 1.0);
@@ -129,7 +133,8 @@ constexpr double kInvLn2 = 1.4426950408889634;           // RN(1/ln 2)
 ///   where it rounds at ≤ 2^-103), e^r = E·e^d up to log's own error, ≤ 1.5·ulp(log E) ≤
 ///   1.5·2^-54 = 0.75u absolute in the exponent (u = 2^-53; CUDA's 1-ulp bound is from the
 ///   correctly rounded value, hence 1.5).
-///   So exp's error (documented 1 ulp, i.e. ≤ 3u relative) is replaced by log's (≤ 0.75u).
+///   So exp's error (documented 1 ulp, i.e. ≤ 3u relative) is replaced by log's (dd::log_f64:
+///   ≤ 0.5u + 2^-94, below the 0.75u assumed here).
 /// - c = e^t − 1 for t = r_lo + d (|t| ≤ 2^-39.9) as t + t²/2 (one fma; t³/6 < 2^-118), both
 ///   roundings ≤ 2^-92 relative to the result.
 /// Together: E·(1 + c)·2^k = e^a·(1 + θ), |θ| ≤ 0.75u + 2^-90. NaN or infinite a never reach it.
@@ -138,7 +143,7 @@ __device__ __forceinline__ double exp_split(double a, int& k, double& c) {
   const double r = fma(-kd, kLn2Hi, a);  // exact
   const double r_lo = -kd * kLn2Lo;
   const double e = exp(r);
-  const double d = r - log(e);
+  const double d = r - dd::log_f64(e);
   const double t = r_lo + d;
   c = fma(0.5 * t, t, t);
   k = static_cast<int>(kd);
@@ -344,7 +349,7 @@ struct GeluGrad<double> {
     const double xc = fabs(x) < 40.0 ? x : copysign(40.0, x);
     const double h = xc * xc;
     const double l = fma(xc, xc, -h);
-    const double pdf_x = (xc * kInvSqrt2Pi) * (exp(-0.5 * h) * (1.0 - 0.5 * l));
+    const double pdf_x = (xc * kInvSqrt2Pi) * (dd::exp_f64(-0.5 * h) * (1.0 - 0.5 * l));
     return g * (cdf + pdf_x);
   }
 };
