@@ -79,7 +79,8 @@ int cmd_list(bool check, bool verbose) {
     for (const std::string& b : backends) {
       const Implementation* impl = Registry::instance().find(s->name, b);
       const std::vector<std::string> promised_by = promised_backends(*s);
-      const bool promised = std::find(promised_by.begin(), promised_by.end(), b) != promised_by.end();
+      const bool promised =
+          std::find(promised_by.begin(), promised_by.end(), b) != promised_by.end();
       std::string cell;
       if (impl) {
         // A promised backward or second order that is absent counts as missing too.
@@ -315,7 +316,8 @@ Invocation parse_command_line(const std::vector<std::string>& args) {
 
   // device
   auto* device = app.add_subcommand(
-      "device", "whether the cuda backend can run here: exit 0 with the GPU's name, 2 saying why not");
+      "device",
+      "whether the cuda backend can run here: exit 0 with the GPU's name, 2 saying why not");
 
   // verify
   auto* verify =
@@ -381,7 +383,7 @@ Invocation parse_command_line(const std::vector<std::string>& args) {
   std::vector<std::string> eval_grad_out, eval_out_grads;
   eval->add_option("--op", ev.op, "op name")->required();
   eval->add_option("--attr", ev.attrs, "attribute name=value (repeatable)");
-  eval->add_option("--backend", ev.backend, "reference or optimized")->capture_default_str();
+  eval->add_option("--backend", ev.backend, "reference, optimized or cuda")->capture_default_str();
   eval->add_option("--variant", ev.variant, "variant (default: the backend's default)");
   eval->add_option("--in", ev.in, "input .npy files, in order");
   eval->add_option("--out", ev.out, "output .npy file(s) (optional with --out-grads)");
@@ -630,6 +632,17 @@ Invocation parse_command_line(const std::vector<std::string>& args) {
   return inv;
 }
 
+namespace {
+/// A backend named on the command line that cannot run here (cuda without a GPU) is an error
+/// (exit 2), never a pass and never a run of failures.
+void require_runnable(const std::string& backend_name) {
+  if (const BackendAvailability av = Registry::instance().availability(backend_name); !av.available)
+    throw Error(
+        "", {},
+        "--backend " + backend_name + " cannot run here: " + av.reason + "; nothing was run");
+}
+}  // namespace
+
 int execute(const Invocation& inv) {
   switch (inv.command) {
     case Command::none:
@@ -639,9 +652,11 @@ int execute(const Invocation& inv) {
     case Command::golden:
       return run_golden(inv.golden, stdout);
     case Command::fuzz:
+      require_runnable(inv.fuzz.target.backend);
       return fuzz::run_fuzz(inv.fuzz, stdout);
     case Command::eval: {
       const EvalArgs& e = inv.eval;
+      require_runnable(e.backend);
       return cmd_eval(e.op, e.attrs, e.backend, e.variant, e.in, e.out, e.dtype, e.grad_output,
                       e.out_grads);
     }
@@ -662,11 +677,7 @@ int execute(const Invocation& inv) {
     case Command::verify: {
       const VerifyArgs& v = inv.verify;
       if (v.train) return run_training_check(v.train_opts, stdout).passed() ? 0 : 1;
-      // A backend named on the command line that cannot run here is an error, never a pass.
-      for (const std::string& b : v.opts.backends)
-        if (const BackendAvailability av = Registry::instance().availability(b); !av.available)
-          throw Error("", {}, "--backend " + b + " cannot run here: " + av.reason +
-                                  "; nothing was verified");
+      for (const std::string& b : v.opts.backends) require_runnable(b);
       print_table_header(stdout);
       Report rep = run_verification(v.opts, [](const RowResult& r) { print_row(stdout, r); });
       print_problems(stdout, rep, v.opts);
