@@ -45,11 +45,13 @@ using nlohmann::json;
 
 std::string dt_name(DType d) { return std::string(dtype_name(d)); }
 
-// ---- verification -----------------------------------------------------------------------------
+}  // namespace
+
+// ---- verification (gate.hpp: CaseVerifier, worst_element_line, record_json) ------------------
 
 // Record (the case's verification record) is in bench/programs.hpp, shared with the programs.
 
-json to_json(const Record& r) {
+json record_json(const Record& r) {
   json j = {{"verdict", verdict_name(r.verdict)},
             {"max_error", r.max_error},
             {"bound", r.budget},
@@ -65,19 +67,35 @@ json to_json(const Record& r) {
   if (!r.name.empty()) j["name"] = r.name;
   if (!r.parts.empty()) {
     j["parts"] = json::array();
-    for (const Record& p : r.parts) j["parts"].push_back(to_json(p));
+    for (const Record& p : r.parts) j["parts"].push_back(record_json(p));
   }
   return j;
 }
 
-/// The float128 side of one case, computed once and used by both checks: the reference outputs
-/// and their sum-bounds, or — where the spec's reference cost is above its LargeCheck limit
-/// (matmul n ≥ 256) — the spec's sampled values and bounds, with its random projections rerun
-/// on each output.
-class Verifier {
+std::string worst_element_line(const Record& r) {
+  if (!r.worst) return "";
+  const ElementReport& w = *r.worst;
+  std::string index;
+  for (std::size_t k = 0; k < w.index.size(); ++k)
+    index += (k ? ", " : "") + std::to_string(w.index[k]);
+  const char* f = "worst element [%s]: got %.17g, expected %.17g, error %.4g %s (bound %.4g)%s%s";
+  const char* sep = w.reason.empty() ? "" : " — ";
+  const int n = std::snprintf(nullptr, 0, f, index.c_str(), w.got, w.expected, w.error,
+                              r.unit.c_str(), w.bound, sep, w.reason.c_str());
+  std::vector<char> buf(static_cast<std::size_t>(std::max(n, 0)) + 1);
+  std::snprintf(buf.data(), buf.size(), f, index.c_str(), w.got, w.expected, w.error,
+                r.unit.c_str(), w.bound, sep, w.reason.c_str());
+  return buf.data();
+}
+
+/// The float128 side of one case (gate.hpp, CaseVerifier), computed once and used by every
+/// check: the reference outputs and their sum-bounds, or — where the spec's reference cost is
+/// above its LargeCheck limit (matmul n ≥ 256) — the spec's sampled values and bounds, with its
+/// random projections rerun on each output.
+class CaseVerifier::Impl {
  public:
-  Verifier(const OpSpec& spec, const Case& c, std::vector<OutputDesc> descs, std::uint64_t seed,
-           const std::string& salt)
+  Impl(const OpSpec& spec, const Case& c, std::vector<OutputDesc> descs, std::uint64_t seed,
+       const std::string& salt)
       : spec_(spec), c_(c), descs_(std::move(descs)), seed_(mix_seed(seed, salt)) {
     for (const Tensor& t : c.inputs)
       inputs_hp_.push_back(is_float(t.dtype()) ? t.to(DType::hp) : t.contiguous());
@@ -206,6 +224,16 @@ class Verifier {
   std::vector<hp_t> sample_value_, sample_bound_;
   Vacuity vacuity_;
 };
+
+CaseVerifier::CaseVerifier(const OpSpec& spec, const Case& c, std::uint64_t seed,
+                           const std::string& salt)
+    : impl_(std::make_unique<const Impl>(spec, c, spec.shape_rule(c.layout.shapes, c.layout.attrs),
+                                         seed, salt)) {}
+CaseVerifier::~CaseVerifier() = default;
+std::string CaseVerifier::method() const { return impl_->method(); }
+Record CaseVerifier::check(const std::vector<Tensor>& outs) const { return impl_->check(outs); }
+
+namespace {
 
 /// Every input's bytes and the guard bands around each (contiguous, canary_output) output, as
 /// they were before the first call: both must be unchanged after every call.
@@ -389,20 +417,7 @@ void print_row(std::FILE* out, const Row& r, const std::vector<std::string>& pee
     std::fprintf(out, "%s %s %s %s REJECTED %s: %s\n", pad(name, 26).c_str(),
                  pad(dt_name(r.dtype), 7).c_str(), pad(std::to_string(r.threads), 3, true).c_str(),
                  pad("—", 10, true).c_str(), r.rejected_at.c_str(), bad.message.c_str());
-    if (bad.worst)
-      std::fprintf(
-          out,
-          "    worst element [%s]: got %.17g, expected %.17g, error %.4g %s "
-          "(bound %.4g)%s%s\n",
-          [&] {
-            std::string s;
-            for (std::size_t k = 0; k < bad.worst->index.size(); ++k)
-              s += (k ? ", " : "") + std::to_string(bad.worst->index[k]);
-            return s;
-          }()
-              .c_str(),
-          bad.worst->got, bad.worst->expected, bad.worst->error, bad.unit.c_str(), bad.worst->bound,
-          bad.worst->reason.empty() ? "" : " — ", bad.worst->reason.c_str());
+    if (bad.worst) std::fprintf(out, "    %s\n", worst_element_line(bad).c_str());
     return;
   }
   std::fprintf(out, "%s %s %s %s %s", pad(name, 26).c_str(), pad(dt_name(r.dtype), 7).c_str(),
@@ -435,13 +450,13 @@ json row_json(const Row& r, std::uint64_t seed, const std::string& build) {
             {"dtype", dt_name(r.dtype)}, {"threads", r.threads},
             {"backend", r.backend},      {"variant", r.variant},
             {"planted_bug", r.planted},  {"kind", w.program ? "program" : "op"}};
-  json ver = {{"before_timing", to_json(r.before)},
+  json ver = {{"before_timing", record_json(r.before)},
               {"seed", seed},
               {"threads", r.threads},
               {"build", build},
               {"data", r.data},
               {"method", r.method}};
-  if (!r.rejected || r.rejected_at == "after timing") ver["after_timing"] = to_json(r.after);
+  if (!r.rejected || r.rejected_at == "after timing") ver["after_timing"] = record_json(r.after);
   j["verification"] = ver;
   if (r.rejected) {
     j["status"] = "REJECTED";
@@ -640,7 +655,7 @@ Row run_case(const Workload& w, const OpSpec& spec, const Implementation& impl, 
   one.layouts = [layout](Rng&) { return std::vector<Layout>{layout}; };
   Case c = make_case(one, dtype, Regime::random, 0, o.seed, 0);
   row.attrs = c.layout.attrs.str();
-  const std::vector<OutputDesc> descs = spec.shape_rule(w.shapes, c.layout.attrs);
+  const std::vector<OutputDesc> descs = spec.shape_rule(c.layout.shapes, c.layout.attrs);
   std::vector<Tensor> outs;
   for (const OutputDesc& d : descs)
     outs.push_back(canary_output(d.shape, output_dtype(d, dtype, c.layout.attrs), false));
@@ -651,9 +666,9 @@ Row run_case(const Workload& w, const OpSpec& spec, const Implementation& impl, 
   };
 
   // The reference side first (it may reject the input itself), then the call under test.
-  std::optional<Verifier> verifier;
+  std::optional<CaseVerifier> verifier;
   try {
-    verifier.emplace(spec, c, descs, o.seed, w.name + "/" + dt_name(dtype) + "/" + impl.variant);
+    verifier.emplace(spec, c, o.seed, w.name + "/" + dt_name(dtype) + "/" + impl.variant);
   } catch (const Error& e) {
     return reject("before timing", row.before, std::string("the reference failed: ") + e.what());
   }

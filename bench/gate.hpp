@@ -13,11 +13,22 @@
 #pragma once
 
 #include "bench/options.hpp"
+#include "bench/programs.hpp"
 #include "bench/workloads.hpp"
+#include "core/tensor.hpp"
+
+#include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <string>
+#include <vector>
+
+namespace vt::verify {
+struct OpSpec;
+struct Case;
+}  // namespace vt::verify
 
 namespace vt::bench {
 
@@ -42,6 +53,45 @@ struct GatedTime {
 /// op has no spec or no such implementation.
 GatedTime measure_gated(const Workload& w, const std::string& variant, DType dtype, int threads,
                         double min_time, int repetitions, std::uint64_t seed);
+
+// ---- the gate's verification, for the benchmarks that run elsewhere (bench/cuda/) ------------
+
+/// Verifies outputs of one op case against the float128 reference under the op's accuracy class
+/// (the spec's bound; the comparison of `veritensor verify`). The float128 side is computed once,
+/// at construction, and serves every check (before and after timing): the reference outputs and
+/// their sum-bounds — or, where the spec's reference cost is above its LargeCheck limit (matmul
+/// n ≥ 256), the spec's 256 sampled float128 values and bounds, with its random projections
+/// rerun on each checked output.
+class CaseVerifier {
+ public:
+  /// `c`: the case (make_case) whose inputs the checked outputs were computed from; `spec` and
+  /// `c` must outlive the verifier. `seed` and `salt` pick the sampled elements and projections.
+  /// Throws vt::Error when the op has no reference implementation or the reference refuses the
+  /// inputs.
+  CaseVerifier(const verify::OpSpec& spec, const verify::Case& c, std::uint64_t seed,
+               const std::string& salt);
+  ~CaseVerifier();
+  CaseVerifier(const CaseVerifier&) = delete;
+  CaseVerifier& operator=(const CaseVerifier&) = delete;
+
+  /// One line: what check() compares.
+  std::string method() const;
+  /// Checks `outs`, the op's outputs (spec.shape_rule's shapes; any strides): verdict passed,
+  /// failed (message: how many elements are outside the bound) or vacuous; the largest error and
+  /// the bound in the class's unit; the worst element.
+  Record check(const std::vector<Tensor>& outs) const;
+
+ private:
+  class Impl;
+  std::unique_ptr<const Impl> impl_;
+};
+
+/// "worst element [3, 7]: got …, expected …, error … ulp (bound …) — reason": r's worst element
+/// in one line ("" when it has none).
+std::string worst_element_line(const Record& r);
+/// A verification record as bench's JSON reports write it (verdict, max_error, bound, unit,
+/// class, elements_compared, method; message, worst, name and parts when present).
+nlohmann::json record_json(const Record& r);
 
 /// "2026-11-26T21:30:00Z": the time stamps of bench's and tune's records.
 std::string now_utc();

@@ -202,6 +202,25 @@ struct Registrar {
                     .backward = vjp,                                   \
                     .technique = how})
 
+/// The CUDA backend's (cuda/ops/*.cu): VT_REGISTER_CUDA(add, "map", add_forward, "how").
+#define VT_REGISTER_CUDA(op_name, variant_name, fn, how)            \
+  VT_REGISTER_IMPL({.op = #op_name,                                 \
+                    .backend = ::vt::backend::cuda,                 \
+                    .variant = variant_name,                        \
+                    .dtypes = {::vt::DType::f32, ::vt::DType::f64}, \
+                    .forward = fn,                                  \
+                    .technique = how})
+
+/// The same with its VJP: VT_REGISTER_CUDA_VJP(add, "map", add_forward, add_vjp, "how").
+#define VT_REGISTER_CUDA_VJP(op_name, variant_name, fn, vjp, how)   \
+  VT_REGISTER_IMPL({.op = #op_name,                                 \
+                    .backend = ::vt::backend::cuda,                 \
+                    .variant = variant_name,                        \
+                    .dtypes = {::vt::DType::f32, ::vt::DType::f64}, \
+                    .forward = fn,                                  \
+                    .backward = vjp,                                \
+                    .technique = how})
+
 /// Forward, VJP and second-order VJP:
 /// VT_REGISTER_REFERENCE_VJP2(mul, mul_reference, mul_vjp_reference, mul_vjp2_reference, "how").
 #define VT_REGISTER_REFERENCE_VJP2(op_name, fn, vjp, vjp2, how) \

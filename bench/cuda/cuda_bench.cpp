@@ -11,14 +11,16 @@
 // 0.97); PyTorch's figures (bench/cuda_peers.py, same methodology) come from --peers FILE.
 // Verification: add — bit for bit against the host's float32 add of the same inputs (IEEE 754
 // addition is correctly rounded, so that is the rounded float128 reference of an exact-class op);
-// softmax — every element against the float128 reference under the spec's sum-bound; matmul —
-// the spec's LargeCheck as the CPU gate runs it (256 sampled elements against float128 dot
-// products with their bounds, and the spec's random projections of the whole output), and after
-// timing: bit-identical to the verified output (else the whole check again).
+// softmax and matmul — the CPU gate's own check (bench/gate.hpp, CaseVerifier): softmax every
+// element against the float128 reference under the spec's sum-bound; matmul the spec's
+// LargeCheck (256 sampled elements against float128 dot products with their bounds, and the
+// spec's random projections of the whole output), and after timing: bit-identical to the
+// verified output (else the whole check again).
 // What it is not: `veritensor verify --backend cuda`, which covers every regime and layout; nor
 // a second implementation — the launchers are the registered implementations' kernels.
 // --host-selftest runs the same gate without a GPU (host loops, cblas_sgemm, small sizes), so
 // the verification, timing loop and reports are tested wherever CI runs.
+#include "bench/gate.hpp"
 #include "core/error.hpp"
 #include "core/registry.hpp"
 #include "core/tensor.hpp"
@@ -46,7 +48,6 @@
 #include <limits>
 #include <memory>
 #include <optional>
-#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -304,160 +305,16 @@ class HostEngine final : public Engine {
 
 // ---- verification ------------------------------------------------------------------------------
 
-/// What one check of one output found.
-struct Check {
-  std::string verdict = "passed";  // passed, failed, vacuous
-  std::string cls, unit, method, message;
-  double max_error = 0, budget = 0;  // in the class's unit
-  std::int64_t elements = 0;
-  std::optional<ElementReport> worst;
-  bool passed() const { return verdict == "passed"; }
-};
+// The checks are the CPU gate's (bench/gate.hpp): CaseVerifier against the float128 reference
+// under the spec's bound (or its LargeCheck), its Record, worst-element line and JSON.
+using bench::Record;
 
-json to_json(const Check& c) {
-  json j = {{"verdict", c.verdict},     {"class", c.cls},    {"unit", c.unit},
-            {"max_error", c.max_error}, {"bound", c.budget}, {"elements_compared", c.elements},
-            {"method", c.method}};
-  if (!c.message.empty()) j["message"] = c.message;
-  if (c.worst)
-    j["worst"] = {{"index", c.worst->index},       {"got", c.worst->got},
-                  {"expected", c.worst->expected}, {"error", c.worst->error},
-                  {"bound", c.worst->bound},       {"reason", c.worst->reason}};
-  return j;
-}
-
-std::string index_str(const std::vector<std::int64_t>& ix) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < ix.size(); ++i) s += (i ? ", " : "") + std::to_string(ix[i]);
-  return s + "]";
-}
-
-/// The float128 side of one op case, computed once and used by both checks — the CPU gate's
-/// Verifier (bench/gate.cpp) for one output: the reference output and its sum-bound, or, where
-/// the spec's reference cost is above its LargeCheck limit (matmul 4096³), the spec's sampled
-/// float128 values and bounds plus its random projections of the whole output.
-class OpVerifier {
- public:
-  OpVerifier(const OpSpec& spec, const Case& c, std::uint64_t seed, const std::string& salt)
-      : spec_(spec), c_(c), seed_(mix_seed(seed, salt)) {
-    for (const Tensor& t : c.inputs)
-      inputs_hp_.push_back(is_float(t.dtype()) ? t.to(DType::hp) : t.contiguous());
-    const std::vector<OutputDesc> descs = spec.shape_rule(c.layout.shapes, c.layout.attrs);
-    large_ = spec.reference_cost && spec.large_check.sample && spec.large_check.project &&
-             spec.reference_cost(c.layout) > spec.large_check.cost_limit;
-    if (large_) {
-      const Shape& s = descs.at(0).shape;
-      const std::int64_t n = shape_numel(s);
-      Rng rng(seed_);
-      std::uniform_int_distribution<std::int64_t> pick(0, std::max<std::int64_t>(n - 1, 0));
-      for (int k = 0; k < kSamples && n > 0; ++k) {
-        std::int64_t flat = k == 0 ? 0 : (k == 1 ? n - 1 : pick(rng));
-        std::vector<std::int64_t> ix(s.size());
-        for (std::size_t d = s.size(); d-- > 0;) {
-          ix[d] = flat % s[d];
-          flat /= s[d];
-        }
-        sample_index_.push_back(ix);
-      }
-      LargeCheckArgs args{inputs_hp_, c.layout.attrs, precision_of(c.dtype), false};
-      spec.large_check.sample(args, sample_index_, sample_value_, sample_bound_);
-      Tensor sampled = Tensor::empty({static_cast<std::int64_t>(sample_value_.size())}, DType::hp);
-      for (std::size_t k = 0; k < sample_value_.size(); ++k)
-        sampled.data<hp_t>()[k] = sample_value_[k];
-      vacuity_ = check_vacuity(sampled, spec);
-      return;
-    }
-    const Implementation* ref = Registry::instance().find(spec.name, backend::reference);
-    if (!ref) throw Error(spec.name, {}, "no reference implementation is registered");
-    OpCall call{inputs_hp_, c.layout.attrs, {}};
-    for (const OutputDesc& d : descs)
-      call.outputs.push_back(Tensor::empty(d.shape, output_dtype(d, DType::hp, c.layout.attrs)));
-    ref->forward(call);
-    reference_ = call.outputs.at(0);
-    if (spec.accuracy.cls == AccuracyClass::sum_bound) {
-      bound_ = Tensor::empty(descs[0].shape, DType::hp);
-      const DType out_dt = output_dtype(descs[0], c.dtype, c.layout.attrs);
-      BoundArgs args{inputs_hp_, call.outputs, c.layout.attrs, precision_of(out_dt), bound_, 0};
-      spec.accuracy.bound(args);
-    }
-    vacuity_ = check_vacuity(reference_, spec);
-  }
-
-  std::string method() const {
-    if (!large_) return "every element against the float128 reference";
-    return std::to_string(sample_index_.size()) +
-           " sampled elements against float128 dot products + the spec's random projections of "
-           "the whole output (LargeCheck)";
-  }
-
-  Check check(const Tensor& out) const {
-    Check r;
-    r.cls = class_name(spec_.accuracy.cls);
-    r.unit = class_unit(spec_.accuracy.cls);
-    r.budget = class_budget(spec_, c_.dtype);
-    r.method = method();
-    CompareSpec cs{spec_.accuracy.cls, r.budget, spec_.accuracy.cls == AccuracyClass::exact,
-                   c_.dtype};
-    Comparison cmp;
-    if (large_) {
-      cs.target = out.dtype();
-      for (std::size_t k = 0; k < sample_index_.size(); ++k)
-        compare_element(sample_value_[k], static_cast<double>(load_hp(out, sample_index_[k])),
-                        sample_bound_[k], cs, sample_index_[k], cmp);
-      if (!cmp.failures) {
-        LargeCheckArgs args{inputs_hp_, c_.layout.attrs, precision_of(c_.dtype), false};
-        Rng rng(mix_seed(seed_, "project"));
-        std::vector<hp_t> residual, rbound;
-        spec_.large_check.project(args, out.to(DType::hp), rng, residual, rbound);
-        for (std::size_t k = 0; k < residual.size(); ++k)
-          if (boost::multiprecision::abs(residual[k]) > rbound[k] ||
-              boost::multiprecision::isnan(residual[k])) {
-            ++cmp.failures;
-            cmp.worst = ElementReport{{static_cast<std::int64_t>(k)},
-                                      static_cast<double>(residual[k]),
-                                      0.0,
-                                      std::numeric_limits<double>::infinity(),
-                                      static_cast<double>(rbound[k]),
-                                      "random projection: residual exceeds its bound"};
-            cmp.has_worst = true;
-            break;
-          }
-      }
-    } else {
-      cs.target = out.dtype();
-      cmp = compare_outputs(reference_, out, bound_, cs);
-    }
-    r.elements = cmp.elements;
-    r.max_error = cmp.max_error;
-    if (cmp.has_worst) r.worst = cmp.worst;
-    if (cmp.failures) {
-      r.verdict = "failed";
-      r.message = std::to_string(cmp.failures) + " of " + std::to_string(cmp.elements) +
-                  " element(s) outside the " + r.cls + " bound";
-    } else if (vacuity_.vacuous) {
-      r.verdict = "vacuous";
-      r.message = "test data is vacuous: " + vacuity_.reason;
-    }
-    return r;
-  }
-
- private:
-  static constexpr int kSamples = 256;  // as verify's and the CPU gate's sampled check
-  const OpSpec& spec_;
-  const Case& c_;
-  std::uint64_t seed_;
-  std::vector<Tensor> inputs_hp_;
-  Tensor reference_, bound_;
-  bool large_ = false;
-  std::vector<std::vector<std::int64_t>> sample_index_;
-  std::vector<hp_t> sample_value_, sample_bound_;
-  Vacuity vacuity_;
-};
+bool passed(const Record& r) { return r.verdict == Verdict::passed; }
 
 /// add is exact-class: each element must be the correctly rounded a + b, which IEEE 754's float32
 /// addition on the host is; compared bit for bit (a NaN matches any NaN).
-Check check_bits(const Tensor& expected, const Tensor& got, const std::string& what) {
-  Check r;
+Record check_bits(const Tensor& expected, const Tensor& got, const std::string& what) {
+  Record r;
   r.cls = class_name(AccuracyClass::exact);
   r.unit = class_unit(AccuracyClass::exact);
   r.method = what;
@@ -480,7 +337,7 @@ Check check_bits(const Tensor& expected, const Tensor& got, const std::string& w
     }
   }
   if (bad) {
-    r.verdict = "failed";
+    r.verdict = Verdict::failed;
     r.message = std::to_string(bad) + " of " + std::to_string(n) + " element(s) differ";
   }
   return r;
@@ -512,7 +369,7 @@ struct Result {
   std::string metric;            // "bandwidth" (bytes/s), "time", "flops" (flop/s)
   std::string status = "timed";  // timed, REJECTED, error
   std::string why;               // REJECTED: "before timing"/"after timing"; error: the message
-  std::optional<Check> before, after;
+  std::optional<Record> before, after;
   std::optional<Figure> ours, baseline;
   std::string target_against;  // "baseline" or "pytorch"
   double target = 0;           // ratio of rates (ours / theirs) to reach
@@ -601,7 +458,7 @@ Result run_add(Engine& e, const Options& o) {
   e.sync();
   e.download(got, dout);
   r.before = check_bits(expected, got, method);
-  if (!r.before->passed()) {
+  if (!passed(*r.before)) {
     r.status = "REJECTED";
     r.why = "before timing";
     return r;
@@ -612,7 +469,7 @@ Result run_add(Engine& e, const Options& o) {
   time_pair(e, o, *r.ours, run_ours, &*r.baseline, run_copy);
   e.download(got, dout);
   r.after = check_bits(expected, got, method);
-  if (!r.after->passed()) {
+  if (!passed(*r.after)) {
     r.status = "REJECTED";
     r.why = "after timing";
   }
@@ -636,7 +493,7 @@ Result run_softmax(Engine& e, const Options& o) {
   const OpSpec& spec = spec_of("softmax");
   const Case c = one_case(spec, {{rows, cols}}, o.seed);
   progress("softmax: float128 reference of %s …\n", r.shape);
-  const OpVerifier verifier(spec, c, o.seed, "vt_cuda_bench/softmax");
+  const bench::CaseVerifier verifier(spec, c, o.seed, "vt_cuda_bench/softmax");
   const std::size_t bytes = static_cast<std::size_t>(rows * cols) * sizeof(float);
   Buffer dx = e.alloc(bytes), dout = e.alloc(bytes);
   e.upload(dx, c.inputs[0]);
@@ -646,8 +503,8 @@ Result run_softmax(Engine& e, const Options& o) {
   run_ours();
   e.sync();
   e.download(got, dout);
-  r.before = verifier.check(got);
-  if (!r.before->passed()) {
+  r.before = verifier.check({got});
+  if (!passed(*r.before)) {
     r.status = "REJECTED";
     r.why = "before timing";
     return r;
@@ -656,8 +513,8 @@ Result run_softmax(Engine& e, const Options& o) {
   progress("softmax: timing %s …\n", r.shape);
   time_pair(e, o, *r.ours, run_ours, nullptr, {});
   e.download(got, dout);
-  r.after = verifier.check(got);
-  if (!r.after->passed()) {
+  r.after = verifier.check({got});
+  if (!passed(*r.after)) {
     r.status = "REJECTED";
     r.why = "after timing";
   }
@@ -678,7 +535,7 @@ Result run_matmul(Engine& e, const Options& o) {
   progress("matmul: drawing %s inputs …\n", r.shape);
   const Case c = one_case(spec, {{n, n}, {n, n}}, o.seed);
   progress("matmul: float128 samples of %s …\n", r.shape);
-  const OpVerifier verifier(spec, c, o.seed, "vt_cuda_bench/matmul");
+  const bench::CaseVerifier verifier(spec, c, o.seed, "vt_cuda_bench/matmul");
   const std::size_t bytes = static_cast<std::size_t>(n * n) * sizeof(float);
   Buffer da = e.alloc(bytes), db = e.alloc(bytes), dc = e.alloc(bytes), dv = e.alloc(bytes);
   e.upload(da, c.inputs[0]);
@@ -692,8 +549,8 @@ Result run_matmul(Engine& e, const Options& o) {
   e.sync();
   e.download(verified, dc);
   progress("matmul: verifying %s (samples + projections) …\n", r.shape);
-  r.before = verifier.check(verified);
-  if (!r.before->passed()) {
+  r.before = verifier.check({verified});
+  if (!passed(*r.before)) {
     r.status = "REJECTED";
     r.why = "before timing";
     return r;
@@ -711,9 +568,9 @@ Result run_matmul(Engine& e, const Options& o) {
     r.after->method = "bit-identical to the output verified before timing";
   } else {
     r.notes.push_back("the timed calls' output differs in bits from the first call's");
-    r.after = verifier.check(got);
+    r.after = verifier.check({got});
   }
-  if (!r.after->passed()) {
+  if (!passed(*r.after)) {
     r.status = "REJECTED";
     r.why = "after timing";
   }
@@ -825,9 +682,9 @@ std::string target_status(const Result& r) {
 
 std::string verification_cell(const Result& r) {
   if (r.status == "error") return "error";
-  const Check* c = r.after ? &*r.after : (r.before ? &*r.before : nullptr);
+  const Record* c = r.after ? &*r.after : (r.before ? &*r.before : nullptr);
   if (!c) return "—";
-  std::string s = c->cls + " " + c->verdict;
+  std::string s = c->cls + " " + verdict_name(c->verdict);
   if (c->cls != class_name(AccuracyClass::exact)) s += fmt(" (%.2g of bound)", c->max_error);
   return s;
 }
@@ -878,16 +735,13 @@ void print_table(std::FILE* out, const std::string& device, const std::vector<Re
     std::fprintf(out, "%s%s %s", i ? "; " : "", rs[i].workload.c_str(), rs[i].target_text.c_str());
   std::fprintf(out, ".\n");
   for (const Result& r : rs) {
-    const Check* bad = nullptr;
-    if (r.before && !r.before->passed()) bad = &*r.before;
-    if (r.after && !r.after->passed()) bad = &*r.after;
+    const Record* bad = nullptr;
+    if (r.before && !passed(*r.before)) bad = &*r.before;
+    if (r.after && !passed(*r.after)) bad = &*r.after;
     if (bad) {
       std::fprintf(out, "%s REJECTED %s: %s\n", r.label.c_str(), r.why.c_str(),
                    bad->message.c_str());
-      if (bad->worst)
-        std::fprintf(out, "  worst %s: got %.9g, expected %.9g, error %.3g (%s)\n",
-                     index_str(bad->worst->index).c_str(), bad->worst->got, bad->worst->expected,
-                     bad->worst->error, bad->worst->reason.c_str());
+      if (bad->worst) std::fprintf(out, "  %s\n", bench::worst_element_line(*bad).c_str());
     }
     if (r.status == "error") std::fprintf(out, "%s error: %s\n", r.label.c_str(), r.why.c_str());
     for (const std::string& n : r.notes) std::fprintf(out, "%s: %s\n", r.label.c_str(), n.c_str());
@@ -900,8 +754,8 @@ json result_json(const Result& r) {
   json j = {{"workload", r.workload}, {"shape", r.shape},   {"dtype", "float32"},
             {"label", r.label},       {"status", r.status}, {"metric", r.metric}};
   if (!r.why.empty()) j[r.status == "error" ? "error" : "rejected"] = r.why;
-  if (r.before) j["verification_before"] = to_json(*r.before);
-  if (r.after) j["verification_after"] = to_json(*r.after);
+  if (r.before) j["verification_before"] = bench::record_json(*r.before);
+  if (r.after) j["verification_after"] = bench::record_json(*r.after);
   if (r.ours) j["ours"] = r.ours->to_json();
   if (r.baseline) j["baseline"] = r.baseline->to_json();
   if (r.peer) j["pytorch"] = r.peer->to_json();

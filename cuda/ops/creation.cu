@@ -252,13 +252,7 @@ void cast_backward(BackwardCall& b) {
   dc.finish();
 }
 
-#define VT_CUDA_CREATION(name, how)                                 \
-  VT_REGISTER_IMPL({.op = #name,                                    \
-                    .backend = ::vt::backend::cuda,                 \
-                    .variant = "grid-stride",                       \
-                    .dtypes = {::vt::DType::f32, ::vt::DType::f64}, \
-                    .forward = name##_forward,                      \
-                    .technique = how})
+#define VT_CUDA_CREATION(name, how) VT_REGISTER_CUDA(name, "grid-stride", name##_forward, how)
 
 VT_CUDA_CREATION(zeros, "grid-stride fill through the output's strides");
 VT_CUDA_CREATION(ones, "grid-stride fill through the output's strides");
@@ -267,14 +261,9 @@ VT_CUDA_CREATION(arange,
                  "fma(i, step, start); float32 rounded to odd at 53 bits (exact expansion sign) "
                  "then to nearest");
 VT_CUDA_CREATION(eye, "one pass: 1 where col − row = k, else 0, through the strides");
-VT_REGISTER_IMPL({.op = "cast",
-                  .backend = ::vt::backend::cuda,
-                  .variant = "grid-stride",
-                  .dtypes = {::vt::DType::f32, ::vt::DType::f64},
-                  .forward = cast_forward,
-                  .backward = cast_backward,
-                  .technique = "conversion kernel over merged dimensions (__double2float_rn); "
-                               "VJP: the same kernel converting g to x's dtype"});
+VT_REGISTER_CUDA_VJP(cast, "grid-stride", cast_forward, cast_backward,
+                     "conversion kernel over merged dimensions (__double2float_rn); "
+                     "VJP: the same kernel converting g to x's dtype");
 
 }  // namespace
 }  // namespace vt::cuda

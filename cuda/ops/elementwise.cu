@@ -640,13 +640,7 @@ struct PowOp {
 #define VT_CUDA_BINARY(name, Functor, OpT, how)                         \
   void name##_forward(OpCall& c) { binary_forward<Functor>(c, #name); } \
   void name##_vjp(BackwardCall& bc) { binary_vjp<OpT>(bc, #name); }     \
-  VT_REGISTER_IMPL({.op = #name,                                        \
-                    .backend = ::vt::backend::cuda,                     \
-                    .variant = "map",                                   \
-                    .dtypes = {::vt::DType::f32, ::vt::DType::f64},     \
-                    .forward = name##_forward,                          \
-                    .backward = name##_vjp,                             \
-                    .technique = how})
+  VT_REGISTER_CUDA_VJP(name, "map", name##_forward, name##_vjp, how)
 
 VT_CUDA_BINARY(add, Add, AddOp,
                "broadcast elementwise kernel, 16-byte vectors; VJP g, broadcast inputs folded "

@@ -20,6 +20,7 @@
 // Determinism::bitwise.
 // What it is not: second order.
 #include "cuda/ops/gemm.cuh"
+#include "optimized/ops/linear.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -31,32 +32,6 @@ namespace {
 
 constexpr const char* kOp = "linear";
 constexpr int kThreads = 256;
-
-std::vector<Shape> shapes_of(const std::vector<Tensor>& t) {
-  std::vector<Shape> s;
-  for (const Tensor& x : t) s.push_back(x.shape());
-  return s;
-}
-
-/// Checks the operands (the reference's rule: x (…, in), W (out, in), b (out)) and the dtype, as
-/// optimized/ops/linear.cpp does.
-void check(const std::vector<Tensor>& in, const Tensor& out) {
-  const std::vector<Shape> s = shapes_of(in);
-  if (in.size() != 2 && in.size() != 3)
-    throw Error(kOp, s, "takes x, weight and an optional bias (2 or 3 inputs)");
-  const Tensor& x = in[0];
-  const Tensor& w = in[1];
-  if (x.ndim() < 1 || w.ndim() != 2 || x.shape().back() != w.dim(1) ||
-      (in.size() == 3 && (in[2].ndim() != 1 || in[2].dim(0) != w.dim(0))))
-    throw Error(kOp, s, "expects x (…, in), weight (out, in) and bias (out)");
-  Shape expect = x.shape();
-  expect.back() = w.dim(0);
-  if (out.shape() != expect)
-    throw Error(kOp, s, "output shape " + shape_str(out.shape()) + " does not match");
-  for (const Tensor& t : in)
-    if (t.dtype() != out.dtype() || (t.dtype() != DType::f32 && t.dtype() != DType::f64))
-      throw Error(kOp, s, "the cuda backend supports float32 and float64 operands of one dtype");
-}
 
 /// Rows of x (…, in) flattened: the product of its leading dims.
 std::int64_t rows_of(const Tensor& x) {
@@ -131,7 +106,7 @@ void forward_typed(OpCall& c) {
 
 // x: (…, in), w: (out, in), b: (out) optional; y: (…, out).
 void linear_forward(OpCall& c) {
-  check(c.inputs, c.outputs.at(0));
+  opt::linear_check(c.inputs, c.outputs.at(0), backend::cuda);
   dispatch_float(c.outputs[0].dtype(), kOp, [&]<class T>() { forward_typed<T>(c); });
 }
 
@@ -217,21 +192,16 @@ void vjp_typed(BackwardCall& bc) {
 }
 
 void linear_vjp(BackwardCall& bc) {
-  check(bc.forward->inputs, bc.forward->outputs.at(0));
+  opt::linear_check(bc.forward->inputs, bc.forward->outputs.at(0), backend::cuda);
   dispatch_float(bc.forward->outputs[0].dtype(), kOp, [&]<class T>() { vjp_typed<T>(bc); });
 }
 
-VT_REGISTER_IMPL({.op = "linear",
-                  .backend = ::vt::backend::cuda,
-                  .variant = "cublas",
-                  .dtypes = {::vt::DType::f32, ::vt::DType::f64},
-                  .forward = linear_forward,
-                  .backward = linear_vjp,
-                  .technique = "one cublasSgemm/DgemmStridedBatched over the flattened batch "
-                               "(TF32 off: CUBLAS_DEFAULT_MATH), W read in place as Wᵀ, bias "
-                               "preloaded into C (beta = 1); non-finite results recomputed in "
-                               "float128 on the host; VJP g·W and gᵀ·x by GEMM, Σ g by a "
-                               "float64 column-sum kernel"});
+VT_REGISTER_CUDA_VJP(linear, "cublas", linear_forward, linear_vjp,
+                     "one cublasSgemm/DgemmStridedBatched over the flattened batch "
+                     "(TF32 off: CUBLAS_DEFAULT_MATH), W read in place as Wᵀ, bias "
+                     "preloaded into C (beta = 1); non-finite results recomputed in "
+                     "float128 on the host; VJP g·W and gᵀ·x by GEMM, Σ g by a "
+                     "float64 column-sum kernel");
 
 }  // namespace
 }  // namespace vt::cuda

@@ -24,6 +24,7 @@
 #include "cuda/core/reduce.cuh"
 #include "cuda/core/runtime.hpp"
 #include "cuda/ops/softmax.cuh"
+#include "optimized/ops/loss.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -43,32 +44,15 @@ using softmax_detail::neg_inf;
 constexpr int kLossThreads = 128;                 // threads per block (a multiple of 32)
 constexpr std::int64_t kMaxLossBlocks = 1 << 20;  // row loops cover the rest
 
-enum class Reduction { none, mean, sum };
-
-std::vector<Shape> shapes_of(const std::vector<Tensor>& t) {
-  std::vector<Shape> s;
-  for (const Tensor& x : t) s.push_back(x.shape());
-  return s;
-}
-
-Reduction reduction_of(const OpCall& c, const char* op) {
-  const std::string& s = c.attrs.get_string("reduction");
-  if (s == "none") return Reduction::none;
-  if (s == "mean") return Reduction::mean;
-  if (s == "sum") return Reduction::sum;
-  throw Error(op, shapes_of(c.inputs), "reduction must be none, mean or sum, not '" + s + "'");
-}
-
-void check_float(const Tensor& t, const char* op, const std::vector<Shape>& s) {
-  if (t.dtype() != DType::f32 && t.dtype() != DType::f64)
-    throw Error(op, s,
-                "the cuda backend computes in float32 and float64, not " +
-                    std::string(dtype_name(t.dtype())));
-}
-
-bool wanted(const BackwardCall& bc, std::size_t i) {
-  return bc.grad_inputs.size() > i && bc.grad_inputs[i].defined();
-}
+// The checks, attribute parsing and float128 row loss of optimized/ops/loss.cpp.
+using opt::class_check;
+using opt::counted;
+using opt::exact_row_loss;
+using opt::mse_check;
+using opt::read_indices;
+using opt::Reduction;
+using opt::reduction_of;
+using opt::wanted;
 
 /// The output gradient, or zeros of the forward output's shape when undefined (as the CPU).
 Tensor grad_output(const BackwardCall& bc, DType dt) {
@@ -141,15 +125,6 @@ __device__ __forceinline__ T row_grad(const TensorArg& g, Reduction r, std::int6
 
 // ---- mse_loss ---------------------------------------------------------------------------------
 
-void mse_check(const OpCall& c) {
-  const std::vector<Shape> s = shapes_of(c.inputs);
-  if (c.inputs.size() != 2) throw Error("mse_loss", s, "takes input and target");
-  if (s[0] != s[1]) throw Error("mse_loss", s, "input and target must have the same shape");
-  check_float(c.inputs[0], "mse_loss", s);
-  if (c.inputs[1].dtype() != c.inputs[0].dtype())
-    throw Error("mse_loss", s, "input and target must have one dtype");
-}
-
 template <class T>
 struct MseTerm {
   __device__ T operator()(T x, T t) const {
@@ -215,7 +190,7 @@ void mse_typed(OpCall& c, Reduction r) {
 }
 
 void mse_loss_forward(OpCall& c) {
-  mse_check(c);
+  mse_check(c, backend::cuda);
   const Reduction r = reduction_of(c, "mse_loss");
   dispatch_float(c.inputs[0].dtype(), "mse_loss", [&]<class T>() { mse_typed<T>(c, r); });
 }
@@ -276,74 +251,13 @@ void mse_vjp_typed(BackwardCall& bc, Reduction r) {
 }
 
 void mse_loss_vjp(BackwardCall& bc) {
-  mse_check(*bc.forward);
+  mse_check(*bc.forward, backend::cuda);
   const Reduction r = reduction_of(*bc.forward, "mse_loss");
   dispatch_float(bc.forward->inputs[0].dtype(), "mse_loss",
                  [&]<class T>() { mse_vjp_typed<T>(bc, r); });
 }
 
 // ---- class indices (host) ---------------------------------------------------------------------
-
-/// Checks the shapes of nll_loss / cross_entropy; true when the target holds probabilities.
-bool class_check(const OpCall& c, const char* op, bool probabilities_allowed) {
-  const std::vector<Shape> s = shapes_of(c.inputs);
-  if (c.inputs.size() != 2) throw Error(op, s, "takes input and target");
-  const Tensor& x = c.inputs[0];
-  const Tensor& t = c.inputs[1];
-  check_float(x, op, s);
-  if (x.ndim() != 2) throw Error(op, s, "input must be (N, C)");
-  const bool indices = t.ndim() == 1 && t.dim(0) == x.dim(0);
-  const bool probs = probabilities_allowed && t.shape() == x.shape();
-  if (!indices && !probs)
-    throw Error(op, s,
-                probabilities_allowed
-                    ? "target must be class indices (N) or class probabilities (N, C)"
-                    : "target must be class indices (N)");
-  if (probs && t.dtype() != x.dtype())
-    throw Error(op, s, "class probabilities must have the input's dtype");
-  if (indices && t.dtype() != DType::i64 && t.dtype() != x.dtype())
-    throw Error(op, s, "class indices must be int64 (or integers in the input's float dtype)");
-  return probs;
-}
-
-/// Class indices of t (N), −1 for ignored rows; throws on a non-integer or out-of-range index
-/// (the optimized backend's checks and messages).
-std::vector<std::int64_t> read_indices(const OpCall& c, const char* op) {
-  const Tensor& t = c.inputs[1];
-  const std::int64_t N = t.dim(0), C = c.inputs[0].dim(1);
-  const std::int64_t ignore = c.attrs.get_int("ignore_index");
-  const std::int64_t st = t.strides()[0];
-  std::vector<std::int64_t> k(static_cast<std::size_t>(N));
-  for (std::int64_t n = 0; n < N; ++n) {
-    std::int64_t v;
-    if (t.dtype() == DType::i64) {
-      v = t.data<std::int64_t>()[n * st];
-    } else {
-      const double d =
-          t.dtype() == DType::f32 ? double(t.data<float>()[n * st]) : t.data<double>()[n * st];
-      if (!std::isfinite(d) || std::trunc(d) != d || std::abs(d) > 9.0e18)
-        throw Error(op, shapes_of(c.inputs),
-                    "target at row " + std::to_string(n) + " is not a class index (" +
-                        std::to_string(d) + ")");
-      v = static_cast<std::int64_t>(d);
-    }
-    if (v == ignore) {
-      v = -1;
-    } else if (v < 0 || v >= C) {
-      throw Error(op, shapes_of(c.inputs),
-                  "target " + std::to_string(v) + " at row " + std::to_string(n) +
-                      " is out of bounds for " + std::to_string(C) + " classes");
-    }
-    k[static_cast<std::size_t>(n)] = v;
-  }
-  return k;
-}
-
-std::int64_t counted(const std::vector<std::int64_t>& k) {
-  std::int64_t c = 0;
-  for (std::int64_t v : k) c += v >= 0;
-  return c;
-}
 
 /// The indices on the device (nullptr when there are none).
 const std::int64_t* upload_indices(DeviceCall& dc, const std::vector<std::int64_t>& k) {
@@ -420,7 +334,7 @@ void nll_typed(OpCall& c, Reduction r) {
 }
 
 void nll_loss_forward(OpCall& c) {
-  class_check(c, "nll_loss", false);
+  class_check(c, "nll_loss", false, backend::cuda);
   const Reduction r = reduction_of(c, "nll_loss");
   dispatch_float(c.inputs[0].dtype(), "nll_loss", [&]<class T>() { nll_typed<T>(c, r); });
 }
@@ -461,29 +375,13 @@ void nll_vjp_typed(BackwardCall& bc, Reduction r) {
 }
 
 void nll_loss_vjp(BackwardCall& bc) {
-  class_check(*bc.forward, "nll_loss", false);
+  class_check(*bc.forward, "nll_loss", false, backend::cuda);
   const Reduction r = reduction_of(*bc.forward, "nll_loss");
   dispatch_float(bc.forward->inputs[0].dtype(), "nll_loss",
                  [&]<class T>() { nll_vjp_typed<T>(bc, r); });
 }
 
 // ---- cross_entropy ----------------------------------------------------------------------------
-
-/// Row loss in float128 as the reference computes it (log_softmax, then nll or −Σ p·ls): the
-/// optimized backend's exact_row_loss, over host rows.
-template <class T>
-hp_t exact_row_loss(const T* x, const T* p, std::int64_t C, std::int64_t t) {
-  hp_t m = hp_t(x[0]);
-  for (std::int64_t c = 1; c < C; ++c)
-    if (hp_t(x[c]) > m || bmp::isnan(hp_t(x[c]))) m = hp_t(x[c]);
-  hp_t s = 0;
-  for (std::int64_t c = 0; c < C; ++c) s += bmp::exp(hp_t(x[c]) - m);
-  const hp_t L = bmp::log(s);
-  if (!p) return -((hp_t(x[t]) - m) - L);
-  hp_t acc = 0;
-  for (std::int64_t c = 0; c < C; ++c) acc += hp_t(p[c]) * ((hp_t(x[c]) - m) - L);
-  return -acc;
-}
 
 /// Row n of x (N, C): max and Ŝ = Σ exp_t(x − m) by the block (every thread gets both).
 template <class T>
@@ -594,7 +492,7 @@ void ce_typed(OpCall& c, Reduction r, bool probs) {
 }
 
 void cross_entropy_forward(OpCall& c) {
-  const bool probs = class_check(c, "cross_entropy", true);
+  const bool probs = class_check(c, "cross_entropy", true, backend::cuda);
   const Reduction r = reduction_of(c, "cross_entropy");
   dispatch_float(c.inputs[0].dtype(), "cross_entropy",
                  [&]<class T>() { ce_typed<T>(c, r, probs); });
@@ -700,38 +598,23 @@ void ce_vjp_typed(BackwardCall& bc, Reduction r, bool probs) {
 }
 
 void cross_entropy_vjp(BackwardCall& bc) {
-  const bool probs = class_check(*bc.forward, "cross_entropy", true);
+  const bool probs = class_check(*bc.forward, "cross_entropy", true, backend::cuda);
   const Reduction r = reduction_of(*bc.forward, "cross_entropy");
   dispatch_float(bc.forward->inputs[0].dtype(), "cross_entropy",
                  [&]<class T>() { ce_vjp_typed<T>(bc, r, probs); });
 }
 
-VT_REGISTER_IMPL({.op = "mse_loss",
-                  .backend = ::vt::backend::cuda,
-                  .variant = "map-tree",
-                  .dtypes = {::vt::DType::f32, ::vt::DType::f64},
-                  .forward = mse_loss_forward,
-                  .backward = mse_loss_vjp,
-                  .technique = "(x − t)² by the elementwise kernel (none) or per-block tree "
-                               "partials summed by one block in order; VJP (x − t)·norm·g and "
-                               "its negation; float128 overflow repairs on the host"});
-VT_REGISTER_IMPL({.op = "nll_loss",
-                  .backend = ::vt::backend::cuda,
-                  .variant = "row-tree",
-                  .dtypes = {::vt::DType::f32, ::vt::DType::f64},
-                  .forward = nll_loss_forward,
-                  .backward = nll_loss_vjp,
-                  .technique = "−lp[n, t_n] through the strides (indices checked on the host), "
-                               "one-block tree sum; VJP −h at the targets, zeros elsewhere"});
-VT_REGISTER_IMPL({.op = "cross_entropy",
-                  .backend = ::vt::backend::cuda,
-                  .variant = "block-row",
-                  .dtypes = {::vt::DType::f32, ::vt::DType::f64},
-                  .forward = cross_entropy_forward,
-                  .backward = cross_entropy_vjp,
-                  .technique = "one block per row: max, tree sum of exp(x − max) (float32 exp in "
-                               "double), log; loss L − (x_t − m) or −Σ p·((x − m) − L), one-block "
-                               "tree sum; VJP h·(softmax − onehot) or h·(softmax·Σp − p)"});
+VT_REGISTER_CUDA_VJP(mse_loss, "map-tree", mse_loss_forward, mse_loss_vjp,
+                     "(x − t)² by the elementwise kernel (none) or per-block tree "
+                     "partials summed by one block in order; VJP (x − t)·norm·g and "
+                     "its negation; float128 overflow repairs on the host");
+VT_REGISTER_CUDA_VJP(nll_loss, "row-tree", nll_loss_forward, nll_loss_vjp,
+                     "−lp[n, t_n] through the strides (indices checked on the host), "
+                     "one-block tree sum; VJP −h at the targets, zeros elsewhere");
+VT_REGISTER_CUDA_VJP(cross_entropy, "block-row", cross_entropy_forward, cross_entropy_vjp,
+                     "one block per row: max, tree sum of exp(x − max) (float32 exp in "
+                     "double), log; loss L − (x_t − m) or −Σ p·((x − m) − L), one-block "
+                     "tree sum; VJP h·(softmax − onehot) or h·(softmax·Σp − p)");
 
 }  // namespace
 }  // namespace vt::cuda

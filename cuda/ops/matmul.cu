@@ -259,17 +259,12 @@ cublasStatus_t gemm_plain(cublasHandle_t h, int m, int n, int k, const double* a
   return cublasDgemm(h, CUBLAS_OP_N, CUBLAS_OP_N, m, n, k, &one, a, lda, b, ldb, &zero, c, ldc);
 }
 
-VT_REGISTER_IMPL({.op = "matmul",
-                  .backend = ::vt::backend::cuda,
-                  .variant = "cublas",
-                  .dtypes = {::vt::DType::f32, ::vt::DType::f64},
-                  .forward = matmul_forward,
-                  .backward = matmul_vjp,
-                  .technique = "cublasSgemmStridedBatched/DgemmStridedBatched over the broadcast "
-                               "batch (TF32 off: CUBLAS_DEFAULT_MATH), strided operands in place "
-                               "(N/T + ld, stride-0 batches), others packed by a copy kernel; "
-                               "non-finite results recomputed in float128 on the host; VJP G·Bᵀ "
-                               "and Aᵀ·G the same way, broadcast batches folded in float64"});
+VT_REGISTER_CUDA_VJP(matmul, "cublas", matmul_forward, matmul_vjp,
+                     "cublasSgemmStridedBatched/DgemmStridedBatched over the broadcast "
+                     "batch (TF32 off: CUBLAS_DEFAULT_MATH), strided operands in place "
+                     "(N/T + ld, stride-0 batches), others packed by a copy kernel; "
+                     "non-finite results recomputed in float128 on the host; VJP G·Bᵀ "
+                     "and Aᵀ·G the same way, broadcast batches folded in float64");
 
 }  // namespace
 

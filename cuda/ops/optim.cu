@@ -633,13 +633,7 @@ void clip_grad_norm_forward(OpCall& c) {
   dc.finish();
 }
 
-#define VT_CUDA_OPTIM(name, how)                                    \
-  VT_REGISTER_IMPL({.op = #name,                                    \
-                    .backend = ::vt::backend::cuda,                 \
-                    .variant = "grid-stride",                       \
-                    .dtypes = {::vt::DType::f32, ::vt::DType::f64}, \
-                    .forward = name##_forward,                      \
-                    .technique = how})
+#define VT_CUDA_OPTIM(name, how) VT_REGISTER_CUDA(name, "grid-stride", name##_forward, how)
 
 VT_CUDA_OPTIM(sgd_step,
               "elementwise kernel in T, PyTorch's order; non-finite elements redone on the host "

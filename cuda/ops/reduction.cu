@@ -788,14 +788,8 @@ void max_vjp(BackwardCall& bc) { reduction_vjp(bc, Grad::max, "max"); }
 void min_vjp(BackwardCall& bc) { reduction_vjp(bc, Grad::min, "min"); }
 void logsumexp_vjp(BackwardCall& bc) { reduction_vjp(bc, Grad::logsumexp, "logsumexp"); }
 
-#define VT_CUDA_REDUCTION(name, variant_name, vjp, how)             \
-  VT_REGISTER_IMPL({.op = #name,                                    \
-                    .backend = ::vt::backend::cuda,                 \
-                    .variant = variant_name,                        \
-                    .dtypes = {::vt::DType::f32, ::vt::DType::f64}, \
-                    .forward = name##_forward,                      \
-                    .backward = vjp,                                \
-                    .technique = how})
+#define VT_CUDA_REDUCTION(name, variant_name, vjp, how) \
+  VT_REGISTER_CUDA_VJP(name, variant_name, name##_forward, vjp, how)
 
 VT_CUDA_REDUCTION(sum, "tree", sum_vjp,
                   "block per output (4096-element chunks: per-block partials, second pass in "

@@ -18,9 +18,9 @@
 // What it is not: a tiled transpose (the permuted copies read with strides and write coalesced).
 #include "cuda/core/device_call.hpp"
 #include "cuda/core/map.cuh"
+#include "optimized/ops/shape.hpp"
 
 #include <cstdint>
-#include <limits>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -29,6 +29,14 @@ namespace vt::cuda {
 namespace {
 
 constexpr int kThreads = 256;
+
+// The checks and attribute parsing of optimized/ops/shape.cpp.
+using opt::axis_of;
+using opt::check_float;
+using opt::inverse_of;
+using opt::order_of;
+using opt::slice_stop;
+using opt::try_view;
 
 // ---- kernels ----------------------------------------------------------------------------------
 
@@ -104,32 +112,6 @@ void run_jobs(DeviceCall& dc, const std::string& op, const std::vector<Tensor>& 
   });
 }
 
-void check_float(const OpCall& c, const char* op) {
-  const DType t = c.outputs.at(0).dtype();
-  if (t != DType::f32 && t != DType::f64)
-    throw Error(
-        op, {c.inputs.at(0).shape()},
-        "the cuda backend computes in float32 and float64, not " + std::string(dtype_name(t)));
-}
-
-std::int64_t axis_of(std::int64_t axis, std::int64_t ndim, const char* op, const Shape& s) {
-  if (axis < -ndim || axis >= ndim)
-    throw Error(op, {s},
-                "axis " + std::to_string(axis) + " is out of range for " + std::to_string(ndim) +
-                    " dimensions");
-  return axis < 0 ? axis + ndim : axis;
-}
-
-/// t viewed with `shape` (same elements in row-major order) when its strides allow it.
-bool try_view(const Tensor& t, const Shape& shape, Tensor& view) {
-  try {
-    view = t.view_as_shape(shape);
-    return true;
-  } catch (const Error&) {
-    return false;
-  }
-}
-
 /// The copy x → out between equal element counts in row-major order (reshape and its VJP): a
 /// same-shape copy through a re-viewed side when the strides allow, else the flat kernel.
 CopyJob reshape_job(const Tensor& x, const Tensor& out) {
@@ -159,7 +141,7 @@ void run_forward(OpCall& c, const char* op, const std::vector<CopyJob>& copies) 
 // x: any shape; out: the resolved shape attribute, same number of elements.
 void reshape_forward(OpCall& c) {
   DeviceCall dc(c, "reshape");
-  check_float(c, "reshape");
+  check_float(c, "reshape", backend::cuda);
   const Tensor& x = c.inputs.at(0);
   const Tensor& out = c.outputs.at(0);
   if (x.numel() != out.numel())
@@ -168,46 +150,24 @@ void reshape_forward(OpCall& c) {
   dc.finish();
 }
 
-std::vector<std::int64_t> order_of(const Tensor& x, const std::vector<std::int64_t>& axes,
-                                   const char* op, bool empty_reverses) {
-  const std::int64_t nd = x.ndim();
-  std::vector<std::int64_t> order;
-  if (axes.empty() && empty_reverses) {
-    for (std::int64_t k = nd - 1; k >= 0; --k) order.push_back(k);
-    return order;
-  }
-  if (static_cast<std::int64_t>(axes.size()) != nd)
-    throw Error(op, {x.shape()}, "permutation has " + std::to_string(axes.size()) + " entries");
-  return axes;  // Tensor::permute normalises and rejects repeats
-}
-
 // x: (n_0, …, n_{d−1}); out: (n_order[0], …).
 void transpose_forward(OpCall& c) {
-  check_float(c, "transpose");
+  check_float(c, "transpose", backend::cuda);
   const Tensor& x = c.inputs.at(0);
   const Tensor v = x.permute(order_of(x, c.attrs.get_ints("axes"), "transpose", true));
   run_forward(c, "transpose", {same_shape_job(v, c.outputs.at(0), "transpose")});
 }
 
 void permute_forward(OpCall& c) {
-  check_float(c, "permute");
+  check_float(c, "permute", backend::cuda);
   const Tensor& x = c.inputs.at(0);
   const Tensor v = x.permute(order_of(x, c.attrs.get_ints("dims"), "permute", false));
   run_forward(c, "permute", {same_shape_job(v, c.outputs.at(0), "permute")});
 }
 
-/// slice's stop attribute: INT64_MAX is Python's None, to the end in the direction of the step.
-std::int64_t slice_stop(const Attrs& a) {
-  const std::int64_t step = a.get_int("step");
-  const std::int64_t stop = a.get_int("stop");
-  if (stop == std::numeric_limits<std::int64_t>::max() && step < 0)
-    return std::numeric_limits<std::int64_t>::min();
-  return stop;
-}
-
 // x: (…, n, …) → out: (…, len(range(start, stop, step) ∩ [0, n)), …).
 void slice_forward(OpCall& c) {
-  check_float(c, "slice");
+  check_float(c, "slice", backend::cuda);
   const Tensor& x = c.inputs.at(0);
   const Attrs& a = c.attrs;
   const Tensor v = x.slice(a.get_int("axis"), a.get_int("start"), slice_stop(a), a.get_int("step"));
@@ -216,7 +176,7 @@ void slice_forward(OpCall& c) {
 
 // xs[k]: (…, n_k, …) → out: (…, Σ n_k, …): each input is copied into its slab of out.
 void concat_forward(OpCall& c) {
-  check_float(c, "concat");
+  check_float(c, "concat", backend::cuda);
   const Tensor& out = c.outputs.at(0);
   const std::int64_t axis = axis_of(c.attrs.get_int("axis"), out.ndim(), "concat", out.shape());
   std::vector<CopyJob> copies;
@@ -238,7 +198,7 @@ void concat_forward(OpCall& c) {
 
 // xs[k]: S → out: S with len(xs) inserted at axis: input k is copied into out[…, k, …].
 void stack_forward(OpCall& c) {
-  check_float(c, "stack");
+  check_float(c, "stack", backend::cuda);
   const Tensor& out = c.outputs.at(0);
   const std::int64_t axis = axis_of(c.attrs.get_int("axis"), out.ndim(), "stack", out.shape());
   if (out.dim(axis) != static_cast<std::int64_t>(c.inputs.size()))
@@ -286,18 +246,6 @@ void reshape_backward(BackwardCall& b) {
     throw Error("reshape", {gx.shape(), g.shape()}, "gradient does not match the input");
   if (gx.numel() > 0) run_jobs(v.dc, "reshape", {}, {reshape_job(g, gx)});
   v.dc.finish();
-}
-
-/// The inverse permutation: inv[order[k]] = k (order normalised: negative entries count from
-/// the end; Tensor::permute has validated it).
-std::vector<std::int64_t> inverse_of(const std::vector<std::int64_t>& order) {
-  const auto nd = static_cast<std::int64_t>(order.size());
-  std::vector<std::int64_t> inv(order.size());
-  for (std::size_t k = 0; k < order.size(); ++k) {
-    const std::int64_t a = order[k] < 0 ? order[k] + nd : order[k];
-    inv[static_cast<std::size_t>(a)] = static_cast<std::int64_t>(k);
-  }
-  return inv;
 }
 
 // g: (n_order[0], …) → gx: (n_0, …): g's view permuted by the inverse.
@@ -384,14 +332,8 @@ void stack_backward(BackwardCall& b) {
   v.dc.finish();
 }
 
-#define VT_CUDA_SHAPE(name, how, vjp_how)                           \
-  VT_REGISTER_IMPL({.op = #name,                                    \
-                    .backend = ::vt::backend::cuda,                 \
-                    .variant = "copy",                              \
-                    .dtypes = {::vt::DType::f32, ::vt::DType::f64}, \
-                    .forward = name##_forward,                      \
-                    .backward = name##_backward,                    \
-                    .technique = how "; VJP: " vjp_how})
+#define VT_CUDA_SHAPE(name, how, vjp_how) \
+  VT_REGISTER_CUDA_VJP(name, "copy", name##_forward, name##_backward, how "; VJP: " vjp_how)
 
 VT_CUDA_SHAPE(reshape,
               "re-viewed side + merged-dimension copy kernel (16-byte vectors when contiguous), "

@@ -121,24 +121,14 @@ void log_softmax_forward(OpCall& c) { softmax_forward_impl<true, Bug::none>(c, "
 void softmax_vjp(BackwardCall& bc) { softmax_vjp_impl<false>(bc, "softmax"); }
 void log_softmax_vjp(BackwardCall& bc) { softmax_vjp_impl<true>(bc, "log_softmax"); }
 
-VT_REGISTER_IMPL({.op = "softmax",
-                  .backend = ::vt::backend::cuda,
-                  .variant = "block-row",
-                  .dtypes = {::vt::DType::f32, ::vt::DType::f64},
-                  .forward = softmax_forward,
-                  .backward = softmax_vjp,
-                  .technique = "one block per row (row in registers, block max and tree sum; "
-                               "thread per row off the last axis), float32 exp in double; VJP "
-                               "y ⊙ (g − Σ g ⊙ y) from its own y"});
-VT_REGISTER_IMPL({.op = "log_softmax",
-                  .backend = ::vt::backend::cuda,
-                  .variant = "block-row",
-                  .dtypes = {::vt::DType::f32, ::vt::DType::f64},
-                  .forward = log_softmax_forward,
-                  .backward = log_softmax_vjp,
-                  .technique = "one block per row (row in registers, block max and tree sum of "
-                               "exp(x − max); thread per row off the last axis), then "
-                               "(x − max) − log Σ; VJP g − exp(y)·Σ g from its own y"});
+VT_REGISTER_CUDA_VJP(softmax, "block-row", softmax_forward, softmax_vjp,
+                     "one block per row (row in registers, block max and tree sum; "
+                     "thread per row off the last axis), float32 exp in double; VJP "
+                     "y ⊙ (g − Σ g ⊙ y) from its own y");
+VT_REGISTER_CUDA_VJP(log_softmax, "block-row", log_softmax_forward, log_softmax_vjp,
+                     "one block per row (row in registers, block max and tree sum of "
+                     "exp(x − max); thread per row off the last axis), then "
+                     "(x − max) − log Σ; VJP g − exp(y)·Σ g from its own y");
 
 }  // namespace
 

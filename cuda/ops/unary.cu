@@ -398,13 +398,7 @@ void unary_vjp(BackwardCall& bc, const char* op) {
 #define VT_CUDA_UNARY(name, Functor, GradFunctor, reads, how)                     \
   void name##_forward(OpCall& c) { unary_forward<Functor>(c, #name); }            \
   void name##_vjp(BackwardCall& bc) { unary_vjp<GradFunctor, reads>(bc, #name); } \
-  VT_REGISTER_IMPL({.op = #name,                                                  \
-                    .backend = ::vt::backend::cuda,                               \
-                    .variant = "map",                                             \
-                    .dtypes = {::vt::DType::f32, ::vt::DType::f64},               \
-                    .forward = name##_forward,                                    \
-                    .backward = name##_vjp,                                       \
-                    .technique = how})
+  VT_REGISTER_CUDA_VJP(name, "map", name##_forward, name##_vjp, how)
 
 VT_CUDA_UNARY(neg, Neg, NegGrad, Reads::g_only, "elementwise kernel, 16-byte vectors; VJP −g");
 VT_CUDA_UNARY(abs, Abs, AbsGrad, Reads::x, "elementwise kernel, 16-byte vectors; VJP g·sign(x)");

@@ -16,6 +16,7 @@
 // view); gb = Σ g over the batch is opt::sum_to_shape (float64 sums, one rounding).
 // Bits: the same on every run for one thread count; OpenBLAS partitions threaded GEMMs by thread
 // count (see optimized/ops/matmul.cpp), hence Determinism::per_thread_count.
+#include "optimized/ops/linear.hpp"
 #include "core/dtype.hpp"
 #include "core/registry.hpp"
 #include "core/tensor.hpp"
@@ -32,6 +33,37 @@
 #include <vector>
 
 namespace vt::opt {
+namespace {
+
+std::vector<Shape> shapes_of(const std::vector<Tensor>& t) {
+  std::vector<Shape> s;
+  for (const Tensor& x : t) s.push_back(x.shape());
+  return s;
+}
+
+}  // namespace
+
+// Shared with the CUDA backend (optimized/ops/linear.hpp).
+void linear_check(const std::vector<Tensor>& in, const Tensor& out, const char* backend) {
+  const std::vector<Shape> s = shapes_of(in);
+  if (in.size() != 2 && in.size() != 3)
+    throw Error("linear", s, "takes x, weight and an optional bias (2 or 3 inputs)");
+  const Tensor& x = in[0];
+  const Tensor& w = in[1];
+  if (x.ndim() < 1 || w.ndim() != 2 || x.shape().back() != w.dim(1) ||
+      (in.size() == 3 && (in[2].ndim() != 1 || in[2].dim(0) != w.dim(0))))
+    throw Error("linear", s, "expects x (…, in), weight (out, in) and bias (out)");
+  Shape expect = x.shape();
+  expect.back() = w.dim(0);
+  if (out.shape() != expect)
+    throw Error("linear", s, "output shape " + shape_str(out.shape()) + " does not match");
+  for (const Tensor& t : in)
+    if (t.dtype() != out.dtype() || (t.dtype() != DType::f32 && t.dtype() != DType::f64))
+      throw Error(
+          "linear", s,
+          std::string(backend) + " backend supports float32 and float64 operands of one dtype");
+}
+
 namespace {
 
 /// A strided matrix operand: element (r, c) at p[r·rs + c·cs].
@@ -156,32 +188,6 @@ void gemm_into(const Mat<T>& A, const Mat<T>& B, const T* bias, std::int64_t bia
         o[i * out.strides()[0] + j * out.strides()[1]] = c[i * N + j];
 }
 
-std::vector<Shape> shapes_of(const std::vector<Tensor>& t) {
-  std::vector<Shape> s;
-  for (const Tensor& x : t) s.push_back(x.shape());
-  return s;
-}
-
-/// Checks the operands (the reference's rule: x (…, in), W (out, in), b (out)) and the dtype.
-void check(const std::vector<Tensor>& in, const Tensor& out) {
-  const std::vector<Shape> s = shapes_of(in);
-  if (in.size() != 2 && in.size() != 3)
-    throw Error("linear", s, "takes x, weight and an optional bias (2 or 3 inputs)");
-  const Tensor& x = in[0];
-  const Tensor& w = in[1];
-  if (x.ndim() < 1 || w.ndim() != 2 || x.shape().back() != w.dim(1) ||
-      (in.size() == 3 && (in[2].ndim() != 1 || in[2].dim(0) != w.dim(0))))
-    throw Error("linear", s, "expects x (…, in), weight (out, in) and bias (out)");
-  Shape expect = x.shape();
-  expect.back() = w.dim(0);
-  if (out.shape() != expect)
-    throw Error("linear", s, "output shape " + shape_str(out.shape()) + " does not match");
-  for (const Tensor& t : in)
-    if (t.dtype() != out.dtype() || (t.dtype() != DType::f32 && t.dtype() != DType::f64))
-      throw Error("linear", s,
-                  "optimized backend supports float32 and float64 operands of one dtype");
-}
-
 /// t (…, K) as an (M × K) matrix: a view when the strides allow, a contiguous copy otherwise.
 template <class T>
 Mat<T> flat(const Tensor& t, Tensor& keep) {
@@ -212,7 +218,7 @@ void linear_typed(OpCall& c) {
 
 // x: (…, in), w: (out, in), b: (out) optional; y: (…, out).
 void linear_forward(OpCall& c) {
-  check(c.inputs, c.outputs.at(0));
+  linear_check(c.inputs, c.outputs.at(0), backend::optimized);
   if (c.outputs[0].dtype() == DType::f32)
     linear_typed<float>(c);
   else
@@ -259,7 +265,7 @@ void linear_vjp_typed(BackwardCall& bc) {
 }
 
 void linear_vjp(BackwardCall& bc) {
-  check(bc.forward->inputs, bc.forward->outputs.at(0));
+  linear_check(bc.forward->inputs, bc.forward->outputs.at(0), backend::optimized);
   if (bc.forward->outputs[0].dtype() == DType::f32)
     linear_vjp_typed<float>(bc);
   else

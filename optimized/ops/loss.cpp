@@ -16,6 +16,7 @@
 // gradient whose x − t or ·2 overflowed — are recomputed in float128 in the reference's order and
 // rounded once, so overflow never leaves a result the reference does not have. Accuracy contracts
 // and bounds: verify/ops/loss.cpp.
+#include "optimized/ops/loss.hpp"
 #include "core/registry.hpp"
 #include "core/tensor.hpp"
 #include "optimized/core/lanes.hpp"
@@ -30,20 +31,8 @@
 #include <vector>
 
 namespace vt::opt {
-namespace {
 
-namespace bmp = boost::multiprecision;
-
-constexpr std::int64_t kBlock = 4096;  // elements per staged block / partial sum
-constexpr std::int64_t kGrain = 8192;  // elements per parallel chunk
-
-enum class Reduction { none, mean, sum };
-
-std::vector<Shape> shapes_of(const std::vector<Tensor>& t) {
-  std::vector<Shape> s;
-  for (const Tensor& x : t) s.push_back(x.shape());
-  return s;
-}
+// ---- shared with the CUDA backend (optimized/ops/loss.hpp) -------------------------------------
 
 Reduction reduction_of(const OpCall& c, const char* op) {
   const std::string& s = c.attrs.get_string("reduction");
@@ -53,169 +42,30 @@ Reduction reduction_of(const OpCall& c, const char* op) {
   throw Error(op, shapes_of(c.inputs), "reduction must be none, mean or sum, not '" + s + "'");
 }
 
-void check_float(const Tensor& t, const char* op, const std::vector<Shape>& s) {
+void check_float(const Tensor& t, const char* op, const std::vector<Shape>& s,
+                 const char* backend) {
   if (t.dtype() != DType::f32 && t.dtype() != DType::f64)
     throw Error(op, s,
-                "optimized backend supports float32 and float64, not " +
+                std::string(backend) + " backend supports float32 and float64, not " +
                     std::string(dtype_name(t.dtype())));
 }
 
-/// Σ of a contiguous block by the lanes, blocks of kBlock added in order, starting from +0 as
-/// the reference does (PyTorch's loss sums start from 0: a sum of −0 terms is +0).
-template <class T>
-T block_sum(const T* x, std::int64_t n) {
-  T s = T(0);
-  for (std::int64_t b = 0; b < n; b += kBlock)
-    s += lanes_sum(x + b, std::min(kBlock, n - b), [](T v) { return v; });
-  return s;
-}
-
-/// Writes a contiguous result into out (any strides) when they differ.
-void finish(Tensor out, const Tensor& res) {
-  if (out.storage() != res.storage() || out.offset() != res.offset()) out.copy_from(res);
-}
-
-/// The output gradient (zeros when undefined), contiguous.
-Tensor grad_output(const BackwardCall& bc, DType dt) {
-  Tensor g = bc.grad_outputs.empty() ? Tensor() : bc.grad_outputs[0];
-  if (!g.defined()) return Tensor::empty(bc.forward->outputs.at(0).shape(), dt);
-  return g.contiguous();
-}
-
-bool wanted(const BackwardCall& bc, std::size_t i) {
-  return bc.grad_inputs.size() > i && bc.grad_inputs[i].defined();
-}
-
-// ---- mse_loss ---------------------------------------------------------------------------------
-
-void mse_check(const OpCall& c) {
+void mse_check(const OpCall& c, const char* backend) {
   const std::vector<Shape> s = shapes_of(c.inputs);
   if (c.inputs.size() != 2) throw Error("mse_loss", s, "takes input and target");
   if (s[0] != s[1]) throw Error("mse_loss", s, "input and target must have the same shape");
-  check_float(c.inputs[0], "mse_loss", s);
+  check_float(c.inputs[0], "mse_loss", s, backend);
   if (c.inputs[1].dtype() != c.inputs[0].dtype())
     throw Error("mse_loss", s, "input and target must have one dtype");
 }
 
-template <class T>
-void mse_typed(OpCall& c, Reduction r) {
-  const Tensor xt = c.inputs[0].contiguous(), tt = c.inputs[1].contiguous();
-  const T* x = xt.data<T>();
-  const T* t = tt.data<T>();
-  const std::int64_t n = xt.numel();
-  Tensor out = c.outputs[0];
-  if (r == Reduction::none) {
-    const bool direct = out.is_contiguous();
-    Tensor res = direct ? out : Tensor::empty(out.shape(), out.dtype());
-    T* y = res.data<T>();
-    parallel_for(Family::loss, n, kGrain, [&](std::int64_t, std::int64_t b, std::int64_t e) {
-      for (std::int64_t i = b; i < e; ++i) {
-        const T d = x[i] - t[i];
-        y[i] = d * d;
-      }
-    });
-    finish(out, res);
-    return;
-  }
-  std::vector<T> partial(static_cast<std::size_t>(chunk_count(n, kGrain)), T(-0.0));
-  parallel_for(Family::loss, n, kGrain, [&](std::int64_t chunk, std::int64_t b, std::int64_t e) {
-    alignas(64) T buf[kBlock];
-    T s = T(-0.0);
-    for (std::int64_t b0 = b; b0 < e; b0 += kBlock) {
-      const std::int64_t len = std::min(kBlock, e - b0);
-      for (std::int64_t i = 0; i < len; ++i) {
-        const T d = x[b0 + i] - t[b0 + i];
-        buf[i] = d * d;
-      }
-      s += lanes_sum(buf, len, [](T v) { return v; });
-    }
-    partial[static_cast<std::size_t>(chunk)] = s;
-  });
-  T s = T(0);  // +0 start, as block_sum
-  for (const T& p : partial) s += p;
-  T v = r == Reduction::sum ? s : s / static_cast<T>(n);
-  if (!std::isfinite(v) && n > 0) {  // an overflow, or specials: redo in float128
-    hp_t h = 0;
-    for (std::int64_t i = 0; i < n; ++i) {
-      const hp_t d = hp_t(x[i]) - hp_t(t[i]);
-      h += d * d;
-    }
-    v = static_cast<T>(r == Reduction::sum ? h : h / hp_t(n));
-  }
-  out.data<T>()[0] = v;
-}
-
-void mse_loss_forward(OpCall& c) {
-  mse_check(c);
-  const Reduction r = reduction_of(c, "mse_loss");
-  if (c.inputs[0].dtype() == DType::f32)
-    mse_typed<float>(c, r);
-  else
-    mse_typed<double>(c, r);
-}
-
-// gx = fl(fl(fl(x − t)·norm)·g), norm = fl(2/n) (mean) or 2; gt = −gx. Elements that overflow
-// in an intermediate step although the result is finite are recomputed in float128.
-template <class T>
-void mse_vjp_typed(BackwardCall& bc, Reduction r) {
-  const OpCall& f = *bc.forward;
-  const Tensor xt = f.inputs[0].contiguous(), tt = f.inputs[1].contiguous();
-  const T* x = xt.data<T>();
-  const T* t = tt.data<T>();
-  const std::int64_t n = xt.numel();
-  const Tensor gt_ = grad_output(bc, xt.dtype());
-  const T* g = gt_.data<T>();
-  const T norm = r == Reduction::mean ? T(2) / static_cast<T>(n) : T(2);
-  const bool elementwise = r == Reduction::none;
-  Tensor gx = wanted(bc, 0) ? bc.grad_inputs[0] : Tensor();
-  Tensor gt = wanted(bc, 1) ? bc.grad_inputs[1] : Tensor();
-  const bool dx = gx.defined() && gx.is_contiguous(), dt = gt.defined() && gt.is_contiguous();
-  Tensor rx = gx.defined() ? (dx ? gx : Tensor::empty(xt.shape(), xt.dtype())) : Tensor();
-  Tensor rt = gt.defined() ? (dt ? gt : Tensor::empty(xt.shape(), xt.dtype())) : Tensor();
-  T* px = rx.defined() ? rx.data<T>() : nullptr;
-  T* pt = rt.defined() ? rt.data<T>() : nullptr;
-  if (!px && !pt) return;  // neither gradient wanted
-  parallel_for(Family::loss, n, kGrain, [&](std::int64_t, std::int64_t b, std::int64_t e) {
-    for (std::int64_t i = b; i < e; ++i) {
-      const T v = ((x[i] - t[i]) * norm) * (elementwise ? g[i] : g[0]);
-      if (px) px[i] = v;
-      if (pt) pt[i] = -v;
-    }
-    // An intermediate that overflows (x − t, or ·2) where the product with g is finite: redo
-    // those elements in float128 and round once.
-    for (std::int64_t i = b; i < e; ++i) {
-      const T gi = elementwise ? g[i] : g[0];
-      const T v = px ? px[i] : (pt ? -pt[i] : T(0));
-      if (std::isfinite(v) || !std::isfinite(x[i]) || !std::isfinite(t[i]) || !std::isfinite(gi))
-        continue;
-      const hp_t c = r == Reduction::mean ? hp_t(2) / hp_t(n) : hp_t(2);
-      const T w = static_cast<T>((hp_t(x[i]) - hp_t(t[i])) * c * hp_t(gi));
-      if (px) px[i] = w;
-      if (pt) pt[i] = -w;
-    }
-  });
-  if (gx.defined() && !dx) gx.copy_from(rx);
-  if (gt.defined() && !dt) gt.copy_from(rt);
-}
-
-void mse_loss_vjp(BackwardCall& bc) {
-  mse_check(*bc.forward);
-  const Reduction r = reduction_of(*bc.forward, "mse_loss");
-  if (bc.forward->inputs[0].dtype() == DType::f32)
-    mse_vjp_typed<float>(bc, r);
-  else
-    mse_vjp_typed<double>(bc, r);
-}
-
-// ---- class indices ----------------------------------------------------------------------------
-
 /// Checks the shapes of nll_loss / cross_entropy; true when the target holds probabilities.
-bool class_check(const OpCall& c, const char* op, bool probabilities_allowed) {
+bool class_check(const OpCall& c, const char* op, bool probabilities_allowed, const char* backend) {
   const std::vector<Shape> s = shapes_of(c.inputs);
   if (c.inputs.size() != 2) throw Error(op, s, "takes input and target");
   const Tensor& x = c.inputs[0];
   const Tensor& t = c.inputs[1];
-  check_float(x, op, s);
+  check_float(x, op, s, backend);
   if (x.ndim() != 2) throw Error(op, s, "input must be (N, C)");
   const bool indices = t.ndim() == 1 && t.dim(0) == x.dim(0);
   const bool probs = probabilities_allowed && t.shape() == x.shape();
@@ -269,6 +119,149 @@ std::int64_t counted(const std::vector<std::int64_t>& k) {
   return c;
 }
 
+namespace {
+
+namespace bmp = boost::multiprecision;
+
+constexpr std::int64_t kBlock = 4096;  // elements per staged block / partial sum
+constexpr std::int64_t kGrain = 8192;  // elements per parallel chunk
+
+/// Σ of a contiguous block by the lanes, blocks of kBlock added in order, starting from +0 as
+/// the reference does (PyTorch's loss sums start from 0: a sum of −0 terms is +0).
+template <class T>
+T block_sum(const T* x, std::int64_t n) {
+  T s = T(0);
+  for (std::int64_t b = 0; b < n; b += kBlock)
+    s += lanes_sum(x + b, std::min(kBlock, n - b), [](T v) { return v; });
+  return s;
+}
+
+/// Writes a contiguous result into out (any strides) when they differ.
+void finish(Tensor out, const Tensor& res) {
+  if (out.storage() != res.storage() || out.offset() != res.offset()) out.copy_from(res);
+}
+
+/// The output gradient (zeros when undefined), contiguous.
+Tensor grad_output(const BackwardCall& bc, DType dt) {
+  Tensor g = bc.grad_outputs.empty() ? Tensor() : bc.grad_outputs[0];
+  if (!g.defined()) return Tensor::empty(bc.forward->outputs.at(0).shape(), dt);
+  return g.contiguous();
+}
+
+// ---- mse_loss ---------------------------------------------------------------------------------
+
+template <class T>
+void mse_typed(OpCall& c, Reduction r) {
+  const Tensor xt = c.inputs[0].contiguous(), tt = c.inputs[1].contiguous();
+  const T* x = xt.data<T>();
+  const T* t = tt.data<T>();
+  const std::int64_t n = xt.numel();
+  Tensor out = c.outputs[0];
+  if (r == Reduction::none) {
+    const bool direct = out.is_contiguous();
+    Tensor res = direct ? out : Tensor::empty(out.shape(), out.dtype());
+    T* y = res.data<T>();
+    parallel_for(Family::loss, n, kGrain, [&](std::int64_t, std::int64_t b, std::int64_t e) {
+      for (std::int64_t i = b; i < e; ++i) {
+        const T d = x[i] - t[i];
+        y[i] = d * d;
+      }
+    });
+    finish(out, res);
+    return;
+  }
+  std::vector<T> partial(static_cast<std::size_t>(chunk_count(n, kGrain)), T(-0.0));
+  parallel_for(Family::loss, n, kGrain, [&](std::int64_t chunk, std::int64_t b, std::int64_t e) {
+    alignas(64) T buf[kBlock];
+    T s = T(-0.0);
+    for (std::int64_t b0 = b; b0 < e; b0 += kBlock) {
+      const std::int64_t len = std::min(kBlock, e - b0);
+      for (std::int64_t i = 0; i < len; ++i) {
+        const T d = x[b0 + i] - t[b0 + i];
+        buf[i] = d * d;
+      }
+      s += lanes_sum(buf, len, [](T v) { return v; });
+    }
+    partial[static_cast<std::size_t>(chunk)] = s;
+  });
+  T s = T(0);  // +0 start, as block_sum
+  for (const T& p : partial) s += p;
+  T v = r == Reduction::sum ? s : s / static_cast<T>(n);
+  if (!std::isfinite(v) && n > 0) {  // an overflow, or specials: redo in float128
+    hp_t h = 0;
+    for (std::int64_t i = 0; i < n; ++i) {
+      const hp_t d = hp_t(x[i]) - hp_t(t[i]);
+      h += d * d;
+    }
+    v = static_cast<T>(r == Reduction::sum ? h : h / hp_t(n));
+  }
+  out.data<T>()[0] = v;
+}
+
+void mse_loss_forward(OpCall& c) {
+  mse_check(c, backend::optimized);
+  const Reduction r = reduction_of(c, "mse_loss");
+  if (c.inputs[0].dtype() == DType::f32)
+    mse_typed<float>(c, r);
+  else
+    mse_typed<double>(c, r);
+}
+
+// gx = fl(fl(fl(x − t)·norm)·g), norm = fl(2/n) (mean) or 2; gt = −gx. Elements that overflow
+// in an intermediate step although the result is finite are recomputed in float128.
+template <class T>
+void mse_vjp_typed(BackwardCall& bc, Reduction r) {
+  const OpCall& f = *bc.forward;
+  const Tensor xt = f.inputs[0].contiguous(), tt = f.inputs[1].contiguous();
+  const T* x = xt.data<T>();
+  const T* t = tt.data<T>();
+  const std::int64_t n = xt.numel();
+  const Tensor gt_ = grad_output(bc, xt.dtype());
+  const T* g = gt_.data<T>();
+  const T norm = r == Reduction::mean ? T(2) / static_cast<T>(n) : T(2);
+  const bool elementwise = r == Reduction::none;
+  Tensor gx = wanted(bc, 0) ? bc.grad_inputs[0] : Tensor();
+  Tensor gt = wanted(bc, 1) ? bc.grad_inputs[1] : Tensor();
+  const bool dx = gx.defined() && gx.is_contiguous(), dt = gt.defined() && gt.is_contiguous();
+  Tensor rx = gx.defined() ? (dx ? gx : Tensor::empty(xt.shape(), xt.dtype())) : Tensor();
+  Tensor rt = gt.defined() ? (dt ? gt : Tensor::empty(xt.shape(), xt.dtype())) : Tensor();
+  T* px = rx.defined() ? rx.data<T>() : nullptr;
+  T* pt = rt.defined() ? rt.data<T>() : nullptr;
+  if (!px && !pt) return;  // neither gradient wanted
+  parallel_for(Family::loss, n, kGrain, [&](std::int64_t, std::int64_t b, std::int64_t e) {
+    for (std::int64_t i = b; i < e; ++i) {
+      const T v = ((x[i] - t[i]) * norm) * (elementwise ? g[i] : g[0]);
+      if (px) px[i] = v;
+      if (pt) pt[i] = -v;
+    }
+    // An intermediate that overflows (x − t, or ·2) where the product with g is finite: redo
+    // those elements in float128 and round once.
+    for (std::int64_t i = b; i < e; ++i) {
+      const T gi = elementwise ? g[i] : g[0];
+      const T v = px ? px[i] : (pt ? -pt[i] : T(0));
+      if (std::isfinite(v) || !std::isfinite(x[i]) || !std::isfinite(t[i]) || !std::isfinite(gi))
+        continue;
+      const hp_t c = r == Reduction::mean ? hp_t(2) / hp_t(n) : hp_t(2);
+      const T w = static_cast<T>((hp_t(x[i]) - hp_t(t[i])) * c * hp_t(gi));
+      if (px) px[i] = w;
+      if (pt) pt[i] = -w;
+    }
+  });
+  if (gx.defined() && !dx) gx.copy_from(rx);
+  if (gt.defined() && !dt) gt.copy_from(rt);
+}
+
+void mse_loss_vjp(BackwardCall& bc) {
+  mse_check(*bc.forward, backend::optimized);
+  const Reduction r = reduction_of(*bc.forward, "mse_loss");
+  if (bc.forward->inputs[0].dtype() == DType::f32)
+    mse_vjp_typed<float>(bc, r);
+  else
+    mse_vjp_typed<double>(bc, r);
+}
+
+// ---- class indices ----------------------------------------------------------------------------
+
 /// Writes per-row losses l (N) to out: as they are (none), or their sum / mean over `count`
 /// (row order). `exact_row(n)` gives row n's loss in float128 for the overflow repair of a
 /// reduction that overflowed although every row is `repairable`.
@@ -320,7 +313,7 @@ void nll_typed(OpCall& c, Reduction r) {
 }
 
 void nll_loss_forward(OpCall& c) {
-  class_check(c, "nll_loss", false);
+  class_check(c, "nll_loss", false, backend::optimized);
   const Reduction r = reduction_of(c, "nll_loss");
   if (c.inputs[0].dtype() == DType::f32)
     nll_typed<float>(c, r);
@@ -347,7 +340,7 @@ void nll_vjp_typed(BackwardCall& bc, Reduction r) {
 }
 
 void nll_loss_vjp(BackwardCall& bc) {
-  class_check(*bc.forward, "nll_loss", false);
+  class_check(*bc.forward, "nll_loss", false, backend::optimized);
   const Reduction r = reduction_of(*bc.forward, "nll_loss");
   if (bc.forward->inputs[0].dtype() == DType::f32)
     nll_vjp_typed<float>(bc, r);
@@ -363,21 +356,6 @@ T row_max(const T* x, std::int64_t n) {
   T m = -std::numeric_limits<T>::infinity();
   for (std::int64_t i = 0; i < n; ++i) m = (x[i] > m || x[i] != x[i]) ? x[i] : m;
   return m;
-}
-
-/// Row loss in float128 as the reference computes it (log_softmax, then nll or −Σ p·ls).
-template <class T>
-hp_t exact_row_loss(const T* x, const T* p, std::int64_t C, std::int64_t t) {
-  hp_t m = hp_t(x[0]);
-  for (std::int64_t c = 1; c < C; ++c)
-    if (hp_t(x[c]) > m || bmp::isnan(hp_t(x[c]))) m = hp_t(x[c]);
-  hp_t s = 0;
-  for (std::int64_t c = 0; c < C; ++c) s += bmp::exp(hp_t(x[c]) - m);
-  const hp_t L = bmp::log(s);
-  if (!p) return -((hp_t(x[t]) - m) - L);
-  hp_t acc = 0;
-  for (std::int64_t c = 0; c < C; ++c) acc += hp_t(p[c]) * ((hp_t(x[c]) - m) - L);
-  return -acc;
 }
 
 /// Row n: m, e_c = exp(x_c − m) into e, returns Ŝ = Σ e_c.
@@ -447,7 +425,7 @@ void ce_typed(OpCall& c, Reduction r, bool probs) {
 }
 
 void cross_entropy_forward(OpCall& c) {
-  const bool probs = class_check(c, "cross_entropy", true);
+  const bool probs = class_check(c, "cross_entropy", true, backend::optimized);
   const Reduction r = reduction_of(c, "cross_entropy");
   if (c.inputs[0].dtype() == DType::f32)
     ce_typed<float>(c, r, probs);
@@ -523,7 +501,7 @@ void ce_vjp_typed(BackwardCall& bc, Reduction r, bool probs) {
 }
 
 void cross_entropy_vjp(BackwardCall& bc) {
-  const bool probs = class_check(*bc.forward, "cross_entropy", true);
+  const bool probs = class_check(*bc.forward, "cross_entropy", true, backend::optimized);
   const Reduction r = reduction_of(*bc.forward, "cross_entropy");
   if (bc.forward->inputs[0].dtype() == DType::f32)
     ce_vjp_typed<float>(bc, r, probs);

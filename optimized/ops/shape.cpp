@@ -13,6 +13,7 @@
 // NaN payloads and signed zeros survive by construction. The VJPs are the same copies with
 // source and destination exchanged (plus a zero fill where slice selected nothing), on the same
 // engine.
+#include "optimized/ops/shape.hpp"
 #include "core/registry.hpp"
 #include "core/tensor.hpp"
 #include "optimized/core/parallel.hpp"
@@ -25,6 +26,69 @@
 #include <vector>
 
 namespace vt::opt {
+
+// ---- shared with the CUDA backend (optimized/ops/shape.hpp) ------------------------------------
+
+void check_float(const OpCall& c, const char* op, const char* backend) {
+  const DType t = c.outputs.at(0).dtype();
+  if (t != DType::f32 && t != DType::f64)
+    throw Error(op, {c.inputs.at(0).shape()},
+                std::string(backend) + " backend supports float32 and float64, not " +
+                    std::string(dtype_name(t)));
+}
+
+std::int64_t axis_of(std::int64_t axis, std::int64_t ndim, const char* op, const Shape& s) {
+  if (axis < -ndim || axis >= ndim)
+    throw Error(op, {s},
+                "axis " + std::to_string(axis) + " is out of range for " + std::to_string(ndim) +
+                    " dimensions");
+  return axis < 0 ? axis + ndim : axis;
+}
+
+std::vector<std::int64_t> order_of(const Tensor& x, const std::vector<std::int64_t>& axes,
+                                   const char* op, bool empty_reverses) {
+  const std::int64_t nd = x.ndim();
+  std::vector<std::int64_t> order;
+  if (axes.empty() && empty_reverses) {
+    for (std::int64_t k = nd - 1; k >= 0; --k) order.push_back(k);
+    return order;
+  }
+  if (static_cast<std::int64_t>(axes.size()) != nd)
+    throw Error(op, {x.shape()}, "permutation has " + std::to_string(axes.size()) + " entries");
+  return axes;  // Tensor::permute normalises and rejects repeats
+}
+
+std::vector<std::int64_t> inverse_of(const std::vector<std::int64_t>& order) {
+  const auto nd = static_cast<std::int64_t>(order.size());
+  std::vector<std::int64_t> inv(order.size());
+  for (std::size_t k = 0; k < order.size(); ++k) {
+    const std::int64_t a = order[k] < 0 ? order[k] + nd : order[k];
+    inv[static_cast<std::size_t>(a)] = static_cast<std::int64_t>(k);
+  }
+  return inv;
+}
+
+bool try_view(const Tensor& t, const Shape& shape, Tensor& view) {
+  if (t.is_contiguous()) {
+    view = t.view_as_shape(shape);
+    return true;
+  }
+  try {
+    view = t.view_as_shape(shape);
+    return true;
+  } catch (const Error&) {
+    return false;
+  }
+}
+
+std::int64_t slice_stop(const Attrs& a) {
+  const std::int64_t step = a.get_int("step");
+  const std::int64_t stop = a.get_int("stop");
+  if (stop == std::numeric_limits<std::int64_t>::max() && step < 0)
+    return std::numeric_limits<std::int64_t>::min();
+  return stop;
+}
+
 namespace {
 
 // ---- the strided-copy engine ----------------------------------------------------------------
@@ -204,41 +268,11 @@ void strided_copy(const Tensor& src, const Tensor& dst, const char* op) {
   }
 }
 
-void check_float(const OpCall& c, const char* op) {
-  const DType t = c.outputs.at(0).dtype();
-  if (t != DType::f32 && t != DType::f64)
-    throw Error(
-        op, {c.inputs.at(0).shape()},
-        "optimized backend supports float32 and float64, not " + std::string(dtype_name(t)));
-}
-
-std::int64_t axis_of(std::int64_t axis, std::int64_t ndim, const char* op, const Shape& s) {
-  if (axis < -ndim || axis >= ndim)
-    throw Error(op, {s},
-                "axis " + std::to_string(axis) + " is out of range for " + std::to_string(ndim) +
-                    " dimensions");
-  return axis < 0 ? axis + ndim : axis;
-}
-
 // ---- the ops ----------------------------------------------------------------------------------
-
-/// t viewed with `shape` (same elements in row-major order) when its strides allow it.
-bool try_view(const Tensor& t, const Shape& shape, Tensor& view) {
-  if (t.is_contiguous()) {
-    view = t.view_as_shape(shape);
-    return true;
-  }
-  try {
-    view = t.view_as_shape(shape);
-    return true;
-  } catch (const Error&) {
-    return false;
-  }
-}
 
 // x: any shape; out: the resolved shape attribute, same number of elements.
 void reshape_forward(OpCall& c) {
-  check_float(c, "reshape");
+  check_float(c, "reshape", backend::optimized);
   const Tensor& x = c.inputs.at(0);
   const Tensor& out = c.outputs.at(0);
   if (x.numel() != out.numel())
@@ -252,29 +286,16 @@ void reshape_forward(OpCall& c) {
   strided_copy(tmp.view_as_shape(out.shape()), out, "reshape");
 }
 
-std::vector<std::int64_t> order_of(const Tensor& x, const std::vector<std::int64_t>& axes,
-                                   const char* op, bool empty_reverses) {
-  const std::int64_t nd = x.ndim();
-  std::vector<std::int64_t> order;
-  if (axes.empty() && empty_reverses) {
-    for (std::int64_t k = nd - 1; k >= 0; --k) order.push_back(k);
-    return order;
-  }
-  if (static_cast<std::int64_t>(axes.size()) != nd)
-    throw Error(op, {x.shape()}, "permutation has " + std::to_string(axes.size()) + " entries");
-  return axes;  // Tensor::permute normalises and rejects repeats
-}
-
 // x: (n_0, …, n_{d−1}); out: (n_order[0], …).
 void transpose_forward(OpCall& c) {
-  check_float(c, "transpose");
+  check_float(c, "transpose", backend::optimized);
   const Tensor& x = c.inputs.at(0);
   strided_copy(x.permute(order_of(x, c.attrs.get_ints("axes"), "transpose", true)), c.outputs.at(0),
                "transpose");
 }
 
 void permute_forward(OpCall& c) {
-  check_float(c, "permute");
+  check_float(c, "permute", backend::optimized);
   const Tensor& x = c.inputs.at(0);
   strided_copy(x.permute(order_of(x, c.attrs.get_ints("dims"), "permute", false)), c.outputs.at(0),
                "permute");
@@ -282,20 +303,16 @@ void permute_forward(OpCall& c) {
 
 // x: (…, n, …) → out: (…, len(range(start, stop, step) ∩ [0, n)), …).
 void slice_forward(OpCall& c) {
-  check_float(c, "slice");
+  check_float(c, "slice", backend::optimized);
   const Tensor& x = c.inputs.at(0);
-  const std::int64_t step = c.attrs.get_int("step");
-  std::int64_t stop = c.attrs.get_int("stop");
-  // stop = INT64_MAX is Python's None: to the end in the direction of the step.
-  if (stop == std::numeric_limits<std::int64_t>::max() && step < 0)
-    stop = std::numeric_limits<std::int64_t>::min();
-  strided_copy(x.slice(c.attrs.get_int("axis"), c.attrs.get_int("start"), stop, step),
+  const Attrs& a = c.attrs;
+  strided_copy(x.slice(a.get_int("axis"), a.get_int("start"), slice_stop(a), a.get_int("step")),
                c.outputs.at(0), "slice");
 }
 
 // xs[k]: (…, n_k, …) → out: (…, Σ n_k, …): each input is copied into its slab of out.
 void concat_forward(OpCall& c) {
-  check_float(c, "concat");
+  check_float(c, "concat", backend::optimized);
   const Tensor& out = c.outputs.at(0);
   const std::int64_t axis = axis_of(c.attrs.get_int("axis"), out.ndim(), "concat", out.shape());
   std::int64_t offset = 0;
@@ -310,7 +327,7 @@ void concat_forward(OpCall& c) {
 
 // xs[k]: S → out: S with len(xs) inserted at axis: input k is copied into out[…, k, …].
 void stack_forward(OpCall& c) {
-  check_float(c, "stack");
+  check_float(c, "stack", backend::optimized);
   const Tensor& out = c.outputs.at(0);
   const std::int64_t axis = axis_of(c.attrs.get_int("axis"), out.ndim(), "stack", out.shape());
   if (out.dim(axis) != static_cast<std::int64_t>(c.inputs.size()))
@@ -356,18 +373,6 @@ void reshape_backward(BackwardCall& b) {
   strided_copy(tmp.view_as_shape(gx.shape()), gx, "reshape");
 }
 
-/// The inverse permutation: inv[order[k]] = k (order normalised: negative entries count from
-/// the end; Tensor::permute has validated it in the forward).
-std::vector<std::int64_t> inverse_of(std::vector<std::int64_t> order) {
-  const auto nd = static_cast<std::int64_t>(order.size());
-  std::vector<std::int64_t> inv(order.size());
-  for (std::size_t k = 0; k < order.size(); ++k) {
-    const std::int64_t a = order[k] < 0 ? order[k] + nd : order[k];
-    inv[static_cast<std::size_t>(a)] = static_cast<std::int64_t>(k);
-  }
-  return inv;
-}
-
 // g: (n_order[0], …) → gx: (n_0, …): g's view permuted by the inverse, copied by tile transposes.
 void permute_vjp(BackwardCall& b, const char* op, const char* attr, bool empty_reverses) {
   const Tensor& gx = b.grad_inputs.at(0);
@@ -400,10 +405,7 @@ void slice_backward(BackwardCall& b) {
   const Attrs& a = b.forward->attrs;
   const std::int64_t axis = axis_of(a.get_int("axis"), gx.ndim(), "slice", gx.shape());
   const std::int64_t step = a.get_int("step");
-  std::int64_t stop = a.get_int("stop");
-  if (stop == std::numeric_limits<std::int64_t>::max() && step < 0)
-    stop = std::numeric_limits<std::int64_t>::min();  // Python's None, as in the forward
-  const Tensor dst = gx.slice(axis, a.get_int("start"), stop, step);
+  const Tensor dst = gx.slice(axis, a.get_int("start"), slice_stop(a), step);
   const Tensor& g = b.grad_outputs[0];
   if (dst.shape() != g.shape())
     throw Error("slice", {gx.shape(), g.shape()}, "gradient does not match the slice");
