@@ -15,7 +15,8 @@ constexpr std::int64_t kAlign = 256;  // cudaMalloc's alignment; device ≡ host
 
 DeviceCall::DeviceCall(std::string op) : op_(std::move(op)) {
   const DeviceInfo& d = device_info();
-  if (!d.available) throw Error(op_, {}, "the cuda backend cannot run: no CUDA device (" + d.reason + ")");
+  if (!d.available)
+    throw Error(op_, {}, "the cuda backend cannot run: no CUDA device (" + d.reason + ")");
 }
 
 DeviceCall::DeviceCall(const OpCall& c, std::string op) : DeviceCall(std::move(op)) {
@@ -112,12 +113,23 @@ std::vector<TensorArg> DeviceCall::map_args(const Tensor& out, const std::vector
     }
   };
   switch (inputs.size()) {
-    case 1: build.operator()<1>(); break;
-    case 2: build.operator()<2>(); break;
-    case 3: build.operator()<3>(); break;
-    case 4: build.operator()<4>(); break;
-    case 5: build.operator()<5>(); break;
-    default: throw Error(op_, {}, "map_args takes 1 to 5 inputs");
+    case 1:
+      build.operator()<1>();
+      break;
+    case 2:
+      build.operator()<2>();
+      break;
+    case 3:
+      build.operator()<3>();
+      break;
+    case 4:
+      build.operator()<4>();
+      break;
+    case 5:
+      build.operator()<5>();
+      break;
+    default:
+      throw Error(op_, {}, "map_args takes 1 to 5 inputs");
   }
   return args;
 }

@@ -83,8 +83,9 @@ template <class F>
 decltype(auto) dispatch_float(DType dt, const std::string& op, F&& f) {
   if (dt == DType::f32) return f.template operator()<float>();
   if (dt == DType::f64) return f.template operator()<double>();
-  throw Error(op, {}, "the cuda backend computes in float32 and float64, not " +
-                          std::string(dtype_name(dt)));
+  throw Error(
+      op, {},
+      "the cuda backend computes in float32 and float64, not " + std::string(dtype_name(dt)));
 }
 
 }  // namespace vt::cuda

@@ -115,7 +115,8 @@ namespace {
 // The registry asks this whether the cuda backend can run here (core/registry.hpp).
 BackendAvailability probe() {
   const DeviceInfo& d = device_info();
-  return {.linked = true, .available = d.available,
+  return {.linked = true,
+          .available = d.available,
           .reason = d.available ? "CUDA device 0: " + d.name : "no CUDA device: " + d.reason};
 }
 const bool registered = (Registry::instance().set_probe(backend::cuda, probe), true);

@@ -2,16 +2,15 @@
 // name the op, the call and the CUDA error; transfers keep the bytes an op must not touch.
 // What it is not: op accuracy (veritensor verify --backend cuda) or the planted bugs
 // (tests/cuda/detection.cpp).
+#include "cuda/core/runtime.hpp"
 #include "core/registry.hpp"
 #include "cuda/core/device_call.hpp"
-#include "cuda/core/runtime.hpp"
 #include "tests/cuda/kernels.hpp"
 
 #include <boost/test/unit_test.hpp>
 
 #include <cstddef>
 #include <string>
-
 
 BOOST_AUTO_TEST_SUITE(cuda_runtime)
 
@@ -52,7 +51,7 @@ BOOST_AUTO_TEST_CASE(transfers_keep_the_bytes_between_strided_elements) {
   vt::Tensor buffer = vt::Tensor::empty({6, 8}, vt::DType::f32);
   float* all = buffer.data<float>();
   for (int i = 0; i < 48; ++i) all[i] = -1000.0f - static_cast<float>(i);  // canaries
-  vt::Tensor out = buffer.slice(0, 1, 5).slice(1, 0, 8, 3);                 // (4, 3), strided
+  vt::Tensor out = buffer.slice(0, 1, 5).slice(1, 0, 8, 3);                // (4, 3), strided
   vt::Tensor x = vt::Tensor::from<float>({4, 3}, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12});
   vt::OpCall call{{x}, {}, {out}};
   neg->forward(call);
@@ -60,8 +59,8 @@ BOOST_AUTO_TEST_CASE(transfers_keep_the_bytes_between_strided_elements) {
     for (int c = 0; c < 8; ++c) {
       const bool element = r >= 1 && r < 5 && c % 3 == 0;
       const int x_index = (r - 1) * 3 + c / 3;  // element (r − 1, c / 3) of x, row-major
-      const float want = element ? -static_cast<float>(x_index + 1)
-                                 : -1000.0f - static_cast<float>(r * 8 + c);
+      const float want =
+          element ? -static_cast<float>(x_index + 1) : -1000.0f - static_cast<float>(r * 8 + c);
       BOOST_TEST_INFO("row " << r << " col " << c);
       BOOST_TEST(all[r * 8 + c] == want);
     }
