@@ -141,4 +141,21 @@ BOOST_AUTO_TEST_CASE(pow_is_within_half_an_ulp) {
       BOOST_TEST(same_bits(pow_f64(a, b), std::pow(a, b)), "pow(" << a << ", " << b << ")");
 }
 
+// The sign of an exact sum of doubles (float32 arange and clip_grad_norm decide with it): terms
+// within 2^50 of each other, so their binary128 sum is exact, with cancellation forced in half.
+BOOST_AUTO_TEST_CASE(exact_sum_sign_is_the_sign_of_the_exact_sum) {
+  std::mt19937_64 rng(20261129);
+  std::uniform_real_distribution<double> mant(-1.0, 1.0), expo(-25.0, 25.0);
+  for (int i = 0; i < 100000; ++i) {
+    double x[4];
+    for (double& v : x) v = std::ldexp(mant(rng), static_cast<int>(expo(rng)));
+    if (i % 2) x[3] = -static_cast<double>(static_cast<__float128>(x[0]) + x[1] + x[2]);
+    __float128 exact = 0;
+    for (double v : x) exact += v;
+    const int want = exact > 0 ? 1 : exact < 0 ? -1 : 0;
+    BOOST_TEST_INFO(std::hexfloat << x[0] << " " << x[1] << " " << x[2] << " " << x[3]);
+    BOOST_TEST(vt::cuda::dd::exact_sum_sign(x) == want);
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -79,6 +79,28 @@ VT_HOST_DEVICE DD mul(DD x, double y) {
   p.lo += x.lo * y;
   return fast_two_sum(p.hi, p.lo);
 }
+/// The sign (−1, 0, 1) of the exact sum x[0] + … + x[N−1] (no overflow): Shewchuk's
+/// Grow-Expansion adds each term to a nonoverlapping expansion h (increasing magnitude, zeros
+/// allowed), whose sign is that of its largest nonzero component. (float32 arange's rounding
+/// and clip_grad_norm's correctly rounded square root decide with it.)
+template <int N>
+VT_HOST_DEVICE int exact_sum_sign(const double (&x)[N]) {
+  double h[N];
+  h[0] = x[0];
+  for (int m = 1; m < N; ++m) {
+    double q = x[m];
+    for (int j = 0; j < m; ++j) {
+      const DD t = two_sum(q, h[j]);
+      q = t.hi;
+      h[j] = t.lo;
+    }
+    h[m] = q;
+  }
+  for (int j = N - 1; j >= 0; --j)
+    if (h[j] != 0) return h[j] > 0 ? 1 : -1;
+  return 0;
+}
+
 /// x / y: a first quotient, its remainder computed exactly enough, a correction.
 VT_HOST_DEVICE DD div(DD x, DD y) {
   const double q1 = x.hi / y.hi;

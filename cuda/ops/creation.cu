@@ -21,6 +21,7 @@
 //    ±inf), float32 → float64 and same-dtype casts are exact; the VJP converts g to x's dtype the
 //    same way.
 // What it is not: a random-number creator (the sampling family).
+#include "cuda/core/dd_math.hpp"
 #include "cuda/core/device_call.hpp"
 #include "cuda/core/map.cuh"
 
@@ -93,32 +94,6 @@ void eye_forward(OpCall& c) {
 
 // ---- arange -------------------------------------------------------------------------------------
 
-/// s + e = a + b exactly (Knuth's TwoSum; exact for any finite a, b whose sum does not overflow,
-/// subnormals included). The _rn intrinsics are never contracted or reordered.
-__device__ __forceinline__ void two_sum(double a, double b, double& s, double& e) {
-  s = __dadd_rn(a, b);
-  const double bv = __dsub_rn(s, a);
-  const double av = __dsub_rn(s, bv);
-  e = __dadd_rn(__dsub_rn(a, av), __dsub_rn(b, bv));
-}
-
-/// The sign (−1, 0, 1) of the exact sum x[0] + … + x[N−1] (no overflow): Shewchuk's
-/// Grow-Expansion adds each term to a nonoverlapping expansion h (increasing magnitude, zeros
-/// allowed), whose sign is that of its largest nonzero component.
-template <int N>
-__device__ int exact_sum_sign(const double (&x)[N]) {
-  double h[N];
-  h[0] = x[0];
-  for (int m = 1; m < N; ++m) {
-    double q = x[m];
-    for (int j = 0; j < m; ++j) two_sum(q, h[j], q, h[j]);
-    h[m] = q;
-  }
-  for (int j = N - 1; j >= 0; --j)
-    if (h[j] != 0) return h[j] > 0 ? 1 : -1;
-  return 0;
-}
-
 /// start + i·step correctly rounded to float32 (see the header).
 __device__ float arange_f32(double start, double step, std::int64_t i) {
   const double id = static_cast<double>(i);  // exact: i < 2^53
@@ -128,7 +103,7 @@ __device__ float arange_f32(double start, double step, std::int64_t i) {
   if (!(fabs(p_hi) <= 0x1.fffffffffffffp1023)) return __double2float_rn(d);
   const double p_lo = fma(id, step, -p_hi);  // exact: i·step − p_hi
   const double terms[4] = {start, p_hi, p_lo, -d};
-  const int side = exact_sum_sign(terms);  // sign of v − d
+  const int side = dd::exact_sum_sign(terms);  // sign of v − d
   const long long bits = __double_as_longlong(d);
   double odd = d;
   if (side != 0 && (bits & 1) == 0) {

@@ -27,6 +27,7 @@
 // and an exponent, so a norm beyond the largest double still clips to the right values, and the
 // clipped g is (g's mantissa · the coefficient's) scaled once: within the spec's γ_6·|g|·c' + dm/2.
 // What it is not: a multi-tensor (foreach/fused) optimizer, or anything with state across calls.
+#include "cuda/core/dd_math.hpp"
 #include "cuda/core/device_call.hpp"
 #include "cuda/core/reduce.cuh"
 
@@ -283,40 +284,14 @@ void adamw_step_forward(OpCall& c) { adam_forward<true>(c, "adamw_step"); }
 
 // ---- clip_grad_norm: exact helpers ------------------------------------------------------------
 
-/// s + e = a + b exactly (Knuth's TwoSum; no overflow).
-__device__ __forceinline__ void two_sum(double a, double b, double& s, double& e) {
-  s = __dadd_rn(a, b);
-  const double bv = __dsub_rn(s, a);
-  const double av = __dsub_rn(s, bv);
-  e = __dadd_rn(__dsub_rn(a, av), __dsub_rn(b, bv));
-}
-
-/// The sign (−1, 0, 1) of the exact sum of the terms (no overflow): Shewchuk's Grow-Expansion
-/// builds a nonoverlapping expansion whose largest nonzero component has the sum's sign.
-template <int N>
-__device__ int exact_sum_sign(const double (&x)[N]) {
-  double h[N];
-  h[0] = x[0];
-  for (int m = 1; m < N; ++m) {
-    double q = x[m];
-    for (int j = 0; j < m; ++j) two_sum(q, h[j], q, h[j]);
-    h[m] = q;
-  }
-  for (int j = N - 1; j >= 0; --j)
-    if (h[j] != 0) return h[j] > 0 ? 1 : -1;
-  return 0;
-}
-
 /// A double-double hi + lo (|lo| ≤ ulp(hi)/2). Only nonnegative sums are accumulated here, so the
 /// plain ("sloppy") addition keeps a relative error of a few 2^-104.
-struct DD {
-  double hi, lo;
-};
+using DD = dd::DD;
 
 __device__ __forceinline__ DD dd_add(DD a, DD b) {
-  double s, e;
-  two_sum(a.hi, b.hi, s, e);
-  e = __dadd_rn(e, __dadd_rn(a.lo, b.lo));
+  const DD t = dd::two_sum(a.hi, b.hi);
+  const double s = t.hi;
+  double e = __dadd_rn(t.lo, __dadd_rn(a.lo, b.lo));
   const double hi = __dadd_rn(s, e);
   return {hi, __dsub_rn(e, __dsub_rn(hi, s))};  // fast TwoSum: |s| ≥ |e|
 }
@@ -475,7 +450,7 @@ __device__ int compare_square(DD S, double r, double h) {
   const double p = __dmul_rn(r, r);
   const double terms[6] = {
       S.hi, S.lo, -p, -fma(r, r, -p), -__dmul_rn(2.0 * r, h), -__dmul_rn(h, h)};
-  return exact_sum_sign(terms);
+  return dd::exact_sum_sign(terms);
 }
 
 /// √S correctly rounded (nearest-even) to the grid of doubles scaled by 2^-e: the values x for
